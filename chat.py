@@ -1,0 +1,81 @@
+"""chat: create_app() builds the service; `python chat.py` serves it, `python chat.py release` prepares the database."""
+import resource
+import signal
+import sys
+
+from bottle import Bottle, request
+
+from routes import register_all
+from routes.common import guard_request, no_store
+from settings import Settings, from_env
+from store import Store
+from store.embedded import start_embedded
+from tasks import make_celery
+
+
+def create_app(settings: Settings | None = None) -> Bottle:
+    """Build the whole service from settings (the environment's when none are given)."""
+    settings = settings or from_env()
+    uri = settings.mongodb_uri or start_embedded(settings.data_dir)
+    store = Store(uri, settings.redis_url, settings.session_days)
+    store.ensure_indexes()
+    app = Bottle()
+    app.config.update({
+        "chat.settings": settings,
+        "chat.store": store,
+        "chat.celery": make_celery(settings, store),
+    })
+    app.add_hook("before_request", guard_request)
+    app.add_hook("after_request", lambda: no_store() if request.path.startswith(("/auth/", "/v1/")) else None)
+    register_all(app)
+    return app
+
+
+def server_options(settings: Settings) -> dict:
+    """waitress options sized for long-lived SSE streams (see README, 'Capacity')."""
+    return {
+        "threads": settings.web_threads,
+        "connection_limit": settings.connection_limit,
+        "asyncore_use_poll": True,
+        "channel_timeout": 60,
+        "cleanup_interval": 10,
+        "ident": "chat",
+    }
+
+
+def raise_open_files_limit(wanted: int) -> None:
+    """Each open stream is a socket; lift the soft open-files limit toward the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def serve(settings: Settings) -> None:
+    import waitress
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run atexit: stops the embedded database
+    raise_open_files_limit(settings.connection_limit + 256)
+    app = create_app(settings)
+    print(f"chat serving on http://{settings.host}:{settings.port}/", flush=True)
+    waitress.serve(app, host=settings.host, port=settings.port, **server_options(settings))
+
+
+def release(settings: Settings) -> None:
+    """The Procfile's release step: create every index (idempotent)."""
+    if not settings.mongodb_uri:
+        raise SystemExit("release needs MONGODB_URI")
+    Store(settings.mongodb_uri, settings.redis_url).ensure_indexes()
+    print("indexes created", flush=True)
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "serve"
+    if command not in ("serve", "release"):
+        raise SystemExit(f"usage: python chat.py [serve|release] (not {command!r})")
+    try:
+        {"serve": serve, "release": release}[command](from_env())
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # a start-up failure: say why, exit non-zero
+        raise SystemExit(f"chat could not start: {type(exc).__name__}: {exc}") from None

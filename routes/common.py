@@ -1,0 +1,117 @@
+"""What every route shares: reading bodies, shaping errors, knowing the user."""
+import json
+from urllib.parse import parse_qsl, urlsplit
+
+from bottle import HTTPResponse, request, response
+
+BODY_LIMIT = 64 * 1024
+SESSION_COOKIE = "session"
+
+
+def store():
+    """The request's data layer."""
+    return request.app.config["chat.store"]
+
+
+def settings():
+    return request.app.config["chat.settings"]
+
+
+def celery():
+    return request.app.config["chat.celery"]
+
+
+def json_answer(status: int, body, headers: dict | None = None) -> HTTPResponse:
+    """A finished JSON answer that bypasses the HTML error pages."""
+    return HTTPResponse(json.dumps(body), status, {"Content-Type": "application/json", **(headers or {})})
+
+
+def fail(status: int, error: str, headers: dict | None = None):
+    """Stop the request with `{"error": ...}`."""
+    raise json_answer(status, {"error": error}, headers)
+
+
+def too_many(retry_after: int, what: str = "too many requests"):
+    fail(429, f"{what}; retry after {retry_after} s", {"Retry-After": str(retry_after)})
+
+
+def read_fields() -> dict:
+    """The request's fields from a JSON object or a urlencoded form; 400 for anything else."""
+    body = request.body.read(BODY_LIMIT + 1)
+    if len(body) > BODY_LIMIT:
+        fail(413, f"request body over {BODY_LIMIT} bytes")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        fail(400, "request body is not valid UTF-8")
+    if request.content_type.split(";")[0].strip().lower() == "application/json":
+        try:
+            fields = json.loads(text) if text.strip() else {}
+        except (ValueError, RecursionError):
+            fail(400, "request body is not valid JSON")
+        if not isinstance(fields, dict):
+            fail(400, "request body must be a JSON object")
+        return fields
+    fields = {}
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=100)
+    except ValueError:
+        fail(400, "request body is not a valid form")
+    for key, value in pairs:
+        # A repeated field is a list: the wrong type for every field we take.
+        fields[key] = [fields[key], value] if key in fields else value
+    return fields
+
+
+def is_https() -> bool:
+    return request.urlparts.scheme == "https"
+
+
+def client_address() -> str:
+    """The client's address; with PROXY_HOPS=n, the n-th X-Forwarded-For entry from the right."""
+    hops = settings().proxy_hops
+    if hops:
+        forwarded = [a.strip() for a in request.environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.environ.get("REMOTE_ADDR") or "unknown"
+
+
+def session_token() -> str | None:
+    token = request.get_cookie(SESSION_COOKIE)
+    return token if token and len(token) <= 200 else None
+
+
+def current_user() -> str:
+    """The logged-in user's id; 401 without a live session."""
+    if "chat.user" not in request.environ:
+        token = session_token()
+        request.environ["chat.user"] = store().sessions.user(token) if token else None
+    user = request.environ["chat.user"]
+    if user is None:
+        fail(401, "log in first")
+    return user
+
+
+def check_self(userid) -> None:
+    """403 unless the named user is the session's user."""
+    if current_user() != userid:
+        fail(403, "you can only act as yourself")
+
+
+def guard_request() -> None:
+    """Before every request: refuse cross-site POSTs and oversize bodies before reading them."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        origin = request.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc.lower() != request.urlparts.netloc.lower():
+            fail(403, "cross-site request refused")
+        limit = BODY_LIMIT
+        if request.path == "/v1/image":
+            limit = settings().image_max_bytes + BODY_LIMIT  # the file plus the form's own parts
+        if request.content_length > limit:
+            fail(413, f"request body over {limit} bytes")
+
+
+def no_store() -> None:
+    """API answers are per user: never cache them."""
+    response.set_header("Cache-Control", "no-store")

@@ -1,0 +1,5 @@
+"""Routes for logs (see its issue)."""
+
+
+def register(app) -> None:
+    """Register the logs routes."""

@@ -1,0 +1,58 @@
+"""The web page, static files, health, and the HTML error pages."""
+from pathlib import Path
+
+import bottle
+from bottle import request, response, static_file
+
+from routes.common import json_answer, store
+
+ROOT = Path(__file__).resolve().parent.parent
+VIEWS = [str(ROOT / "views")]  # one list object: bottle caches templates by its id
+INDEX_TEMPLATE = "index"
+STATIC = str(ROOT / "static")
+# Where an error is answered as JSON rather than as the HTML error page.
+JSON_ERROR_PREFIXES = ("/auth/", "/v1/room", "/v1/logs", "/v1/events", "/v1/openapi")
+
+
+def render(name: str, **values) -> str:
+    return bottle.template(name, template_lookup=VIEWS, **values)
+
+
+def index():
+    try:
+        return render(INDEX_TEMPLATE, title="chat")
+    except bottle.TemplateError as exc:
+        if "not found" in str(exc).lower():
+            bottle.abort(404, "the page template is missing")
+        raise
+
+
+def static(path):
+    answer = static_file(path, root=STATIC)
+    answer.set_header("Cache-Control", "public, max-age=3600")
+    return answer
+
+
+def healthz():
+    report = store().health()
+    down = any(value not in ("ok", "off") for value in report.values())
+    return json_answer(503 if down else 200, report)
+
+
+def error_page(error: bottle.HTTPError):
+    """Every error that a route did not shape: JSON for the API's JSON routes, HTML otherwise."""
+    message = error.body if isinstance(error.body, str) and error.status_code < 500 else ""
+    if request.path.startswith(JSON_ERROR_PREFIXES):
+        response.content_type = "application/json"
+        return bottle.json_dumps({"error": message or error.status_line.split(" ", 1)[1].lower()})
+    response.content_type = "text/html; charset=utf-8"
+    return render("error", title=error.status_line, status=error.status_code,
+                  reason=error.status_line.split(" ", 1)[1], message=message)
+
+
+def register(app) -> None:
+    app.get("/", callback=index)
+    app.get("/static/<path:path>", callback=static)
+    app.get("/healthz", callback=healthz)
+    for code in (400, 401, 403, 404, 405, 413, 415, 429, 500, 502, 503, 504):
+        app.error(code)(error_page)

@@ -1,0 +1,49 @@
+"""The data layer: plain dicts in, plain dicts out, domain errors; no bottle, no celery."""
+import redis as redis_lib
+
+from store import db as dbmod
+from store.activity import Activity
+from store.bus import MemoryBus, RedisBus
+from store.limits import MemoryLimiter, RedisLimiter
+from store.sessions import Sessions
+from store.users import Users
+
+
+class Store:
+    """Every collection family of one database, plus the shared Redis pieces."""
+
+    def __init__(self, mongodb_uri: str, redis_url: str | None = None, session_days: int = 14):
+        self.client = dbmod.connect(mongodb_uri)
+        self.db = dbmod.database(self.client)
+        self.redis = redis_lib.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=3) if redis_url else None
+        self.bus = RedisBus(self.redis) if self.redis else MemoryBus()
+        self.limiter = RedisLimiter(self.redis) if self.redis else MemoryLimiter()
+        self.activity = Activity(self.db)
+        self.users = Users(self.db, self.activity)
+        self.sessions = Sessions(self.db, self.activity, session_days)
+
+    def ensure_indexes(self) -> None:
+        dbmod.ensure_indexes(self.db)
+
+    def health(self) -> dict:
+        """'ok' per dependency that answers; raises nothing, the caller decides the status."""
+        report = {}
+        try:
+            self.client.admin.command("ping")
+            report["mongo"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means 'down'
+            report["mongo"] = f"down: {type(exc).__name__}"
+        if self.redis is None:
+            report["redis"] = "off"
+        else:
+            try:
+                self.redis.ping()
+                report["redis"] = "ok"
+            except Exception as exc:  # noqa: BLE001
+                report["redis"] = f"down: {type(exc).__name__}"
+        return report
+
+    def close(self) -> None:
+        self.client.close()
+        if self.redis is not None:
+            self.redis.close()

@@ -1,0 +1,63 @@
+"""The MongoDB connection, the index declarations and the transaction helper."""
+from datetime import datetime, timezone
+
+import pymongo
+from pymongo import ASCENDING as ASC, ReturnDocument
+
+# Every index the service needs, as data: collection -> [(keys, options)].
+INDEXES = {
+    "users": [],
+    "sessions": [([("expires", ASC)], {"expireAfterSeconds": 0}),
+                 ([("u", ASC)], {})],
+    "activity": [([("u", ASC), ("_id", ASC)], {})],
+    "rooms": [([("members", ASC)], {}),
+              ([("active", ASC)], {})],
+    "messages": [([("room", ASC), ("id", ASC)], {"unique": True}),
+                 ([("room", ASC), ("u", ASC), ("cid", ASC)],
+                  {"unique": True, "partialFilterExpression": {"cid": {"$type": "string"}}})],
+    "counters": [],
+    "limits": [([("expires", ASC)], {"expireAfterSeconds": 0})],
+}
+
+
+def connect(uri: str, **options) -> pymongo.MongoClient:
+    """One client per process; fail fast when the server is away instead of hanging requests."""
+    options = {"serverSelectionTimeoutMS": 3000, "connectTimeoutMS": 3000,
+               "socketTimeoutMS": 10000, "maxPoolSize": 200, "tz_aware": True, **options}
+    return pymongo.MongoClient(uri, **options)
+
+
+def database(client: pymongo.MongoClient):
+    """The database named in the URI, `chat` when it names none."""
+    return client.get_default_database("chat")
+
+
+def ensure_indexes(db) -> None:
+    """Create every declared index; cheap and idempotent, so run at every start."""
+    for name, indexes in INDEXES.items():
+        for keys, options in indexes:
+            db[name].create_index(keys, **options)
+
+
+def now() -> datetime:
+    """The current time, rounded to milliseconds as the API shows it."""
+    t = datetime.now(timezone.utc)
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+def iso(t: datetime) -> str:
+    """`2026-11-24T09:30:00.123Z`"""
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def next_value(db, name: str, step: int = 1) -> int:
+    """Atomically take the next value of a named counter (outside any transaction, so it never conflicts)."""
+    doc = db.counters.find_one_and_update({"_id": name}, {"$inc": {"n": step}},
+                                          upsert=True, return_document=ReturnDocument.AFTER)
+    return doc["n"]
+
+
+def atomic(db, work):
+    """Run work(session) in one transaction, retried on transient conflicts; return its result."""
+    with db.client.start_session() as session:
+        return session.with_transaction(work)

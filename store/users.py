@@ -1,0 +1,53 @@
+"""Accounts: users stored with a slow salted scrypt hash, never the password."""
+import base64
+import hashlib
+import hmac
+import secrets
+
+import pymongo
+
+from store.db import atomic, now
+from store.errors import Conflict, NotFound
+
+SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+
+
+def hash_password(password: str, salt: bytes | None = None, n=SCRYPT["n"], r=SCRYPT["r"], p=SCRYPT["p"]) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=64 * 1024 * 1024)
+    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    return f"scrypt${n}${r}${p}${b64(salt)}${b64(digest)}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    _, n, r, p, salt, digest = stored.split("$")
+    again = hash_password(password, base64.b64decode(salt), int(n), int(r), int(p))
+    return hmac.compare_digest(again.rsplit("$", 1)[1], digest)
+
+
+# Checked against when the user is unknown, so both failures cost the same time.
+_DECOY = hash_password(secrets.token_urlsafe(16))
+
+
+class Users:
+    def __init__(self, db, activity):
+        self._db = db
+        self._activity = activity
+
+    def register(self, email: str, password: str) -> None:
+        """Create the account; Conflict if the email is taken."""
+        hashed = hash_password(password)
+
+        def work(session):
+            self._db.users.insert_one({"_id": email, "hash": hashed, "created": now()}, session=session)
+            self._activity.record(email, "register", session=session)
+        try:
+            atomic(self._db, work)
+        except pymongo.errors.DuplicateKeyError:
+            raise Conflict(email) from None
+
+    def authenticate(self, email: str, password: str) -> None:
+        """Return quietly when the password is right; NotFound for a wrong one or an unknown user."""
+        user = self._db.users.find_one({"_id": email}, {"hash": 1})
+        if not check_password(password, user["hash"] if user else _DECOY) or not user:
+            raise NotFound(email)

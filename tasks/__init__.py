@@ -1,0 +1,47 @@
+"""The Celery app, built from Settings: a Redis broker when REDIS_URL is set, eager in-process otherwise."""
+import threading
+
+from celery import Celery
+
+from settings import Settings
+from store import Store
+
+
+class ChatCelery(Celery):
+    """A Celery app that knows the service's settings and opens its store lazily (after any fork)."""
+
+    chat_settings: Settings
+    _chat_store: Store | None = None
+    _store_lock = threading.Lock()
+
+    @property
+    def chat_store(self) -> Store:
+        with self._store_lock:
+            if self._chat_store is None:
+                self._chat_store = Store(self.chat_settings.mongodb_uri, self.chat_settings.redis_url,
+                                         self.chat_settings.session_days)
+            return self._chat_store
+
+
+def make_celery(settings: Settings, store: Store | None = None) -> ChatCelery:
+    """Build the Celery app; `store` lets the web process share its own in eager mode."""
+    from tasks import images, stats  # task modules register themselves on the app
+
+    app = ChatCelery("chat")
+    app.chat_settings = settings
+    app._chat_store = store
+    app.conf.update(
+        task_serializer="json", result_serializer="json", accept_content=["json"],
+        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
+        result_expires=3600, task_track_started=False,
+    )
+    if settings.redis_url:
+        app.conf.update(broker_url=settings.redis_url, result_backend=settings.redis_url,
+                        broker_transport_options={"visibility_timeout": 600})
+    else:
+        app.conf.update(task_always_eager=True, task_eager_propagates=True,
+                        broker_url="memory://", result_backend="cache+memory://")
+    images.register(app)
+    stats.register(app)
+    return app
