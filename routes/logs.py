@@ -1,5 +1,64 @@
-"""Routes for logs (see its issue)."""
+"""Conversations: read a page of a room's messages, post a message."""
+from bottle import response
+
+from routes.common import current_user, fail, json_answer, read_fields, settings, store, too_many
+from routes.rooms import bounded_int, valid_room_id
+from store.errors import NotMember, RateLimited, RoomGone
+
+MESSAGE_MAX = 4000
+CID_MAX = 64
+ID_MAX = 2 ** 53
+
+
+def read_logs(roomid):
+    user = current_user()
+    try:
+        limit = bounded_int("limit", 100, 1, 1000)
+        before = bounded_int("before", None, 1, ID_MAX)
+        after = bounded_int("after", None, 0, ID_MAX)
+    except ValueError:
+        return json_answer(400, {"logs": []})
+    if not valid_room_id(roomid):
+        return json_answer(400, {"logs": []})
+    try:
+        if not store().rooms.is_member(user, roomid):
+            return json_answer(403, {"logs": []})
+        return {"logs": store().messages.page(roomid, limit=limit, before=before, after=after)}
+    except RoomGone:
+        return json_answer(400, {"logs": []})
+
+
+def message_text(value) -> str:
+    if not isinstance(value, str):
+        fail(400, "m must be a string")
+    text = value.strip()
+    if not 1 <= len(text) <= MESSAGE_MAX:
+        fail(400, f"m must be 1 to {MESSAGE_MAX} characters after trimming")
+    if "\x00" in text:
+        fail(400, "m must not contain NUL characters")
+    return text
+
+
+def post_message(roomid):
+    user = current_user()
+    if not valid_room_id(roomid):
+        fail(400, "no such room")
+    fields = read_fields()
+    text, cid = message_text(fields.get("m")), fields.get("cid")
+    if not (cid is None or (isinstance(cid, str) and 1 <= len(cid) <= CID_MAX)):
+        fail(400, f"cid must be a string of 1 to {CID_MAX} characters")
+    try:
+        message, new = store().messages.post(user, roomid, text, cid, rate=settings().message_rate)
+    except RoomGone:
+        fail(400, "no such room")
+    except NotMember:
+        fail(403, "you are not a member of this room")
+    except RateLimited as limited:
+        too_many(limited.retry_after, "too many messages")
+    response.status = 201 if new else 200
+    return message
 
 
 def register(app) -> None:
-    """Register the logs routes."""
+    app.get("/v1/logs/<roomid>", callback=read_logs)
+    app.post("/v1/logs/<roomid>", callback=post_message)

@@ -1,5 +1,71 @@
-"""Routes for rooms (see its issue)."""
+"""Rooms: list all and mine, enter (or create) and leave."""
+import re
+
+from bottle import HTTPResponse, request
+
+from routes.auth import normal_email
+from routes.common import check_self, current_user, json_answer, read_fields, store
+from store.errors import NotMember, RoomGone
+
+ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+NAME_MAX = 100
+
+
+def wrong_format():
+    """The original API's answer to a malformed body: plain text."""
+    raise HTTPResponse("wrong request format", 400, {"Content-Type": "text/plain; charset=utf-8"})
+
+
+def valid_room_id(value) -> bool:
+    return isinstance(value, str) and ROOM_ID.fullmatch(value) is not None
+
+
+def bounded_int(name: str, default: int | None, low: int, high: int) -> int | None:
+    """A query parameter as an int within [low, high]; ValueError for anything else."""
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,10}", raw) or not low <= int(raw) <= high:
+        raise ValueError(name)
+    return int(raw)
+
+
+def list_rooms(userid):
+    current_user()
+    userid = normal_email(userid)
+    try:
+        limit = bounded_int("limit", 100, 1, 1000)
+    except ValueError:
+        limit = None
+    if userid is None or limit is None:
+        return json_answer(400, None)
+    check_self(userid)
+    rooms = store().rooms
+    return {"allrooms": rooms.recent(limit), "join_rooms": rooms.joined(userid)}
+
+
+def room_action():
+    user = current_user()
+    fields = read_fields()
+    userid, action, roomid, name = (fields.get(k) for k in ("userid", "action", "roomid", "name"))
+    if (normal_email(userid) is None or action not in ("enter", "leave")
+            or not (roomid is None or valid_room_id(roomid))
+            or not (name is None or (isinstance(name, str) and len(name.strip()) <= NAME_MAX))
+            or (action == "leave" and roomid is None) or "roomid" not in fields):
+        wrong_format()
+    check_self(normal_email(userid))
+    rooms = store().rooms
+    try:
+        if roomid is None:
+            return {"roomid": rooms.create(user, (name or "").strip() or "Untitled room")}
+        if action == "enter":
+            rooms.enter(user, roomid)
+            return {"roomid": roomid}
+        return {"roomid": "room deleted" if rooms.leave(user, roomid) else roomid}
+    except (RoomGone, NotMember):
+        return json_answer(400, {"roomid": None})
 
 
 def register(app) -> None:
-    """Register the rooms routes."""
+    app.get("/v1/room/<userid>", callback=list_rooms)
+    app.post("/v1/room", callback=room_action)

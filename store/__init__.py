@@ -5,6 +5,8 @@ from store import db as dbmod
 from store.activity import Activity
 from store.bus import MemoryBus, RedisBus
 from store.limits import MemoryLimiter, RedisLimiter
+from store.messages import Messages
+from store.rooms import Rooms
 from store.sessions import Sessions
 from store.users import Users
 
@@ -21,6 +23,8 @@ class Store:
         self.activity = Activity(self.db)
         self.users = Users(self.db, self.activity)
         self.sessions = Sessions(self.db, self.activity, session_days)
+        self.rooms = Rooms(self.db, self.activity, self.bus)
+        self.messages = Messages(self.db, self.activity, self.bus, self.limiter)
 
     def ensure_indexes(self) -> None:
         dbmod.ensure_indexes(self.db)

@@ -23,8 +23,7 @@ def session_cookie(res) -> str:
 def test_register_logs_in_and_normalises_the_email(client):
     res = register(client, "  Ann@Example.COM ")
     assert res.json == {"user": "ann@example.com"}
-    assert client.get("/v1/room/ann@example.com", expect_errors=True).status_int != 401 or True
-    assert "session" in client.cookies
+    assert client.get("/v1/room/ann@example.com", status=200).json["join_rooms"] == []
 
 
 def test_register_twice_is_409(client):
@@ -112,7 +111,6 @@ def test_login_malformed_json_and_non_object(client):
 def test_logout_destroys_the_session(client):
     register(client)
     cookie = client.cookies["session"]
-    client.get("/v1/stats", status="*")
     res = client.get("/auth/logout", status=200)
     assert res.json == {"user": None}
     assert "session" not in client.cookies
@@ -169,5 +167,5 @@ def test_cross_site_post_is_403(client):
 
 
 def test_garbage_cookie_is_401(client):
-    client.set_cookie("session", "garbage!" * 10)
-    client.get("/v1/stats", status=401)
+    client.set_cookie("session", "garbage" * 10)
+    client.get("/v1/room/ann@example.com", status=401)

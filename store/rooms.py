@@ -1,0 +1,108 @@
+"""Rooms: create, enter, leave (deleting the room with its last member), and listings."""
+import secrets
+from datetime import timedelta
+
+from store.db import atomic, iso, now
+from store.errors import NotMember, RoomGone
+
+ROOM_FIELDS = {"name": 1, "n": 1, "created": 1, "active": 1}
+
+
+def public_room(doc: dict) -> dict:
+    return {"roomid": doc["_id"], "name": doc["name"], "members": doc["n"], "created": iso(doc["created"])}
+
+
+class Rooms:
+    """Every transition is one conditional update inside a transaction with its activity entry."""
+
+    def __init__(self, db, activity, bus):
+        self._db = db
+        self._activity = activity
+        self._bus = bus
+
+    def create(self, user: str, name: str) -> str:
+        """Create a room with the user as its only member; return its id."""
+        roomid, t = secrets.token_urlsafe(9), now()
+
+        def work(session):
+            self._db.rooms.insert_one({"_id": roomid, "name": name, "members": [user], "n": 1, "seq": 0,
+                                       "created": t, "active": t}, session=session)
+            self._activity.record(user, "create", roomid, session=session, t=t)
+        atomic(self._db, work)
+        self._bus.publish(roomid, "enter", {"u": user, "t": iso(t)})
+        return roomid
+
+    def enter(self, user: str, roomid: str) -> bool:
+        """Put the user in the room; False when already a member. RoomGone if it does not exist."""
+        t = now()
+
+        def work(session):
+            joined = self._db.rooms.find_one_and_update(
+                {"_id": roomid, "members": {"$ne": user}},
+                {"$push": {"members": user}, "$inc": {"n": 1}, "$set": {"active": t}},
+                projection={"_id": 1}, session=session)
+            if joined:
+                self._activity.record(user, "enter", roomid, session=session, t=t)
+                return True
+            if self._db.rooms.find_one({"_id": roomid}, {"_id": 1}, session=session) is None:
+                raise RoomGone(roomid)
+            return False
+        entered = atomic(self._db, work)
+        if entered:
+            self._bus.publish(roomid, "enter", {"u": user, "t": iso(t)})
+        return entered
+
+    def leave(self, user: str, roomid: str) -> bool:
+        """Take the user out; return True when that deleted the room. RoomGone / NotMember otherwise."""
+        t = now()
+
+        def work(session):
+            # Either others stay (pull), or the user is the last member (delete): exactly one can match.
+            left = self._db.rooms.find_one_and_update(
+                {"_id": roomid, "members": user, "n": {"$gt": 1}},
+                {"$pull": {"members": user}, "$inc": {"n": -1}, "$set": {"active": t}},
+                projection={"_id": 1}, session=session)
+            if left:
+                self._activity.record(user, "leave", roomid, session=session, t=t)
+                return False
+            if self._db.rooms.find_one_and_delete({"_id": roomid, "members": user, "n": 1},
+                                                  projection={"_id": 1}, session=session):
+                self._activity.record(user, "leave", roomid, session=session, t=t)
+                self._activity.record(user, "delete", roomid, session=session, t=t)
+                return True
+            if self._db.rooms.find_one({"_id": roomid}, {"_id": 1}, session=session) is None:
+                raise RoomGone(roomid)
+            raise NotMember(roomid)
+        deleted = atomic(self._db, work)
+        if deleted:
+            # The room is gone, so nothing can read or add to its conversation any more.
+            self._db.messages.delete_many({"room": roomid})
+            self._bus.publish(roomid, "deleted", {"roomid": roomid, "t": iso(t)})
+        else:
+            self._bus.publish(roomid, "leave", {"u": user, "t": iso(t)})
+        return deleted
+
+    def is_member(self, user: str, roomid: str) -> bool:
+        """True for a member; False for a non-member; RoomGone if the room does not exist."""
+        if self._db.rooms.find_one({"_id": roomid, "members": user}, {"_id": 1}):
+            return True
+        if self._db.rooms.find_one({"_id": roomid}, {"_id": 1}) is None:
+            raise RoomGone(roomid)
+        return False
+
+    def joined(self, user: str) -> list[dict]:
+        """The user's rooms, most recently active first."""
+        docs = self._db.rooms.find({"members": user}, ROOM_FIELDS)
+        return [public_room(d) for d in sorted(docs, key=lambda d: d["active"], reverse=True)]
+
+    def recent(self, limit: int) -> list[dict]:
+        """At most `limit` rooms, most recently active first, read by widening time windows on `active`."""
+        t = now()
+        window = timedelta(hours=1)
+        while True:
+            docs = list(self._db.rooms.find({"active": {"$gte": t - window}}, ROOM_FIELDS))
+            if len(docs) >= limit or window > timedelta(days=365 * 30):
+                break
+            window *= 4
+        docs.sort(key=lambda d: d["active"], reverse=True)
+        return [public_room(d) for d in docs[:limit]]
