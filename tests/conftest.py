@@ -49,7 +49,7 @@ def settings(mongo_server, redis_server, fresh_db, tmp_path) -> Settings:
     """Test settings: the real database and Redis; images on local disk unless a test says S3."""
     return Settings(mongodb_uri=mongo_server.uri(TEST_DB), redis_url=redis_server.url,
                     data_dir=tmp_path, admin_users=frozenset({"admin@example.com"}),
-                    register_rate=(10_000, 3600))
+                    register_rate=(10_000, 3600), message_rate=(10_000, 10))
 
 
 @pytest.fixture
