@@ -21,11 +21,11 @@ def read_logs(roomid):
     if not valid_room_id(roomid):
         return json_answer(400, {"logs": []})
     try:
-        if not store().rooms.is_member(user, roomid):
-            return json_answer(403, {"logs": []})
-        return {"logs": store().messages.page(roomid, limit=limit, before=before, after=after)}
+        return {"logs": store().messages.page(user, roomid, limit=limit, before=before, after=after)}
     except RoomGone:
         return json_answer(400, {"logs": []})
+    except NotMember:
+        return json_answer(403, {"logs": []})
 
 
 def message_text(value) -> str:

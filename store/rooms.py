@@ -29,6 +29,7 @@ class Rooms:
                                        "created": t, "active": t}, session=session)
             self._activity.record(user, "create", roomid, session=session, t=t)
         atomic(self._db, work)
+        self._db.counters.update_one({"_id": "rooms-epoch"}, {"$min": {"t": t}}, upsert=True)
         self._bus.publish(roomid, "enter", {"u": user, "t": iso(t)})
         return roomid
 
@@ -96,13 +97,17 @@ class Rooms:
         return [public_room(d) for d in sorted(docs, key=lambda d: d["active"], reverse=True)]
 
     def recent(self, limit: int) -> list[dict]:
-        """At most `limit` rooms, most recently active first, read by widening time windows on `active`."""
+        """At most `limit` rooms, most recently active first.
+
+        Reads time slices of the `active` index going back, each four times wider than the last,
+        until it has `limit` rooms or reaches the first room ever created: no sort over all rooms.
+        """
         t = now()
-        window = timedelta(hours=1)
-        while True:
-            docs = list(self._db.rooms.find({"active": {"$gte": t - window}}, ROOM_FIELDS))
-            if len(docs) >= limit or window > timedelta(days=365 * 30):
-                break
-            window *= 4
+        epoch = self._db.counters.find_one({"_id": "rooms-epoch"}) or {"t": t}
+        docs, newest, width = [], t + timedelta(days=1), timedelta(hours=1)
+        while len(docs) < limit and newest >= epoch["t"]:
+            oldest = t - width
+            docs += self._db.rooms.find({"active": {"$gte": oldest, "$lt": newest}}, ROOM_FIELDS)
+            newest, width = oldest, width * 4
         docs.sort(key=lambda d: d["active"], reverse=True)
         return [public_room(d) for d in docs[:limit]]
