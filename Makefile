@@ -23,6 +23,10 @@ system-deps:
 test: $(VENV)/.installed system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The Procfile's processes with local Redis, SecantusDB and S3 (moto): the production shape on one machine.
+up: $(VENV)/.installed system-deps
+	$(BIN)/python scripts/up.py
+
 release: $(VENV)/.installed
 	$(BIN)/python chat.py release
 
