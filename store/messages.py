@@ -1,9 +1,72 @@
 """Conversations: messages numbered 1, 2, 3... per room, read by sequence ranges."""
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
+
 import pymongo
 from pymongo import ReturnDocument
 
 from store.db import atomic, iso, now
 from store.errors import NotMember, RoomGone
+
+
+class KeyedLocks:
+    """One lock per key, forgotten when unused.
+
+    Posts to one room from one process queue here instead of colliding in the database, where a
+    conflicting transaction is aborted and retried after a backoff. Correctness never depends on
+    it: across processes the transaction alone keeps ids dense and ordered.
+    """
+
+    def __init__(self):
+        self._guard = threading.Lock()
+        self._locks: dict[str, list] = {}  # key -> [lock, holders]
+
+    @contextmanager
+    def hold(self, key: str):
+        with self._guard:
+            entry = self._locks.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._guard:
+                entry[1] -= 1
+                if not entry[1]:
+                    del self._locks[key]
+
+
+class MessageCache:
+    """Recently read or posted messages of recently used rooms, in this process.
+
+    Always coherent without any signal: a message never changes once stored, room ids are never
+    reused, and every read checks the room (and membership) in the database first.
+    """
+
+    def __init__(self, rooms: int = 256, per_room: int = 512):
+        self._guard = threading.Lock()
+        self._rooms: OrderedDict[str, dict[int, dict]] = OrderedDict()
+        self._max_rooms, self._per_room = rooms, per_room
+
+    def get(self, roomid: str, low: int, high: int) -> list[dict] | None:
+        """The messages low..high if all are here, else None."""
+        with self._guard:
+            room = self._rooms.get(roomid)
+            if room is None or any(i not in room for i in range(low, high + 1)):
+                return None
+            self._rooms.move_to_end(roomid)
+            return [room[i] for i in range(low, high + 1)]
+
+    def put(self, roomid: str, messages: list[dict]) -> None:
+        with self._guard:
+            room = self._rooms.setdefault(roomid, {})
+            self._rooms.move_to_end(roomid)
+            room.update((m["id"], m) for m in messages)
+            for oldest in sorted(room)[:max(0, len(room) - self._per_room)]:
+                del room[oldest]
+            while len(self._rooms) > self._max_rooms:
+                self._rooms.popitem(last=False)
 
 
 def public_message(doc: dict) -> dict:
@@ -16,6 +79,8 @@ class Messages:
         self._activity = activity
         self._bus = bus
         self._limiter = limiter
+        self._room_locks = KeyedLocks()
+        self._cache = MessageCache()
 
     def post(self, user: str, roomid: str, text: str, cid: str | None = None,
              rate: tuple[int, int] | None = None) -> tuple[dict, bool]:
@@ -44,13 +109,15 @@ class Messages:
             self._activity.record(user, "message", text, session=session, t=t)
             return doc
         try:
-            doc = atomic(self._db, work)
+            with self._room_locks.hold(roomid):
+                doc = atomic(self._db, work)
         except pymongo.errors.DuplicateKeyError:
             first = self._by_cid(user, roomid, cid) if cid is not None else None
             if first is None:
                 raise
             return first, False
         message = public_message(doc)
+        self._cache.put(roomid, [message])
         self._bus.publish(roomid, "message", message)
         return message, True
 
@@ -89,6 +156,11 @@ class Messages:
         """Messages with low <= id <= high, oldest first: one bounded range on the (room, id) index."""
         if high < low:
             return []
+        cached = self._cache.get(roomid, low, high)
+        if cached is not None:
+            return cached
         docs = self._db.messages.find({"room": roomid, "id": {"$gte": low, "$lte": high}},
                                       {"_id": 0, "id": 1, "m": 1, "u": 1, "t": 1})
-        return [public_message(d) for d in sorted(docs, key=lambda d: d["id"])]
+        messages = [public_message(d) for d in sorted(docs, key=lambda d: d["id"])]
+        self._cache.put(roomid, messages)
+        return messages
