@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import bottle
+import pymongo
 from bottle import request, response, static_file
 
 from routes.common import json_answer, store
@@ -42,6 +43,8 @@ def healthz():
 def error_page(error: bottle.HTTPError):
     """Every error that a route did not shape: JSON for the API's JSON routes, HTML otherwise."""
     message = error.body if isinstance(error.body, str) and error.status_code < 500 else ""
+    if isinstance(error.exception, pymongo.errors.ConnectionFailure):
+        message = "the database is unavailable; try again shortly"
     if request.path.startswith(JSON_ERROR_PREFIXES):
         response.content_type = "application/json"
         return bottle.json_dumps({"error": message or error.status_line.split(" ", 1)[1].lower()})

@@ -1,0 +1,72 @@
+"""Faults: the service fails fast while a dependency is away and recovers by itself."""
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import pytest
+import webtest
+
+from tests.servers import Mongo
+
+BOUND = 6.0  # seconds: pymongo gives up selecting a server after 3 s
+
+
+@pytest.fixture
+def own_mongo(tmp_path):
+    """A database server of this test's own, on disk so it can stop and come back."""
+    server = Mongo(storage=str(tmp_path / "db"))
+    yield server
+    server.stop()
+
+
+def test_database_outage_mid_traffic_fails_fast_and_recovers(make_app, settings, own_mongo):
+    app = make_app(replace(settings, mongodb_uri=own_mongo.uri("chat_faults")))
+    ann = webtest.TestApp(app)
+    ann.post_json("/auth/register", {"username": "ann@example.com", "password": "long enough"}, status=201)
+    roomid = ann.post_json("/v1/room", {"userid": "ann@example.com", "action": "enter", "roomid": None}).json["roomid"]
+    stop = threading.Event()
+    answers = []  # (status, seconds)
+
+    def traffic(i):
+        while not stop.is_set():
+            start = time.monotonic()
+            if i % 2:
+                res = ann.post_json(f"/v1/logs/{roomid}", {"m": "during the outage?"}, status="*", expect_errors=True)
+            else:
+                res = ann.get(f"/v1/logs/{roomid}", status="*", expect_errors=True)
+            answers.append((res.status_int, time.monotonic() - start, res))
+    with ThreadPoolExecutor(4) as pool:
+        for i in range(4):
+            pool.submit(traffic, i)
+        time.sleep(0.5)
+        own_mongo.stop()
+        time.sleep(4)
+        own_mongo.start()
+        time.sleep(1)
+        stop.set()
+    failures = [(s, d, r) for s, d, r in answers if s >= 500]
+    assert failures, "no request saw the outage"
+    assert max(d for _, d, _ in answers) < BOUND
+    for status, _, res in failures:
+        assert status == 500
+        assert res.json == {"error": "the database is unavailable; try again shortly"}
+    # Recovered by itself: same app, no restart.
+    deadline = time.monotonic() + 15
+    while ann.get(f"/v1/logs/{roomid}", status="*", expect_errors=True).status_int != 200:
+        assert time.monotonic() < deadline, "the service did not recover after the database returned"
+        time.sleep(0.2)
+    ann.post_json(f"/v1/logs/{roomid}", {"m": "after the outage"}, status=201)
+    ids = [m["id"] for m in ann.get(f"/v1/logs/{roomid}?limit=1000").json["logs"]]
+    assert ids == list(range(1, len(ids) + 1))  # nothing half-written: ids stay dense
+
+
+def test_healthz_reports_a_database_outage_quickly(make_app, settings, own_mongo):
+    app = webtest.TestApp(make_app(replace(settings, mongodb_uri=own_mongo.uri("chat_faults"))))
+    own_mongo.stop()
+    start = time.monotonic()
+    res = app.get("/healthz", status=503)
+    assert res.json["mongo"].startswith("down")
+    assert time.monotonic() - start < BOUND
+    own_mongo.start()
+    app.get("/healthz", status=200)
