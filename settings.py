@@ -29,6 +29,7 @@ class Settings:
     upload_rate: tuple[int, int] = (30, 600)
     streams_per_user: int = 20
     image_wait_seconds: float = 15.0
+    broker_visibility_timeout: int = 600
     stream_max_seconds: float = 300.0
     heartbeat_seconds: float = 15.0
 
@@ -61,6 +62,7 @@ _READERS = {
     "RATE_UPLOADS": ("upload_rate", _rate),
     "STREAMS_PER_USER": ("streams_per_user", int),
     "IMAGE_WAIT_SECONDS": ("image_wait_seconds", float),
+    "BROKER_VISIBILITY_TIMEOUT": ("broker_visibility_timeout", int),
 }
 
 

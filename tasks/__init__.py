@@ -38,7 +38,7 @@ def make_celery(settings: Settings, store: Store | None = None) -> ChatCelery:
     )
     if settings.redis_url:
         app.conf.update(broker_url=settings.redis_url, result_backend=settings.redis_url,
-                        broker_transport_options={"visibility_timeout": 600})
+                        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout})
     else:
         app.conf.update(task_always_eager=True, task_eager_propagates=True,
                         broker_url="memory://", result_backend="cache+memory://")

@@ -107,6 +107,7 @@ def service_env(settings) -> dict:
         "S3_BUCKET": settings.s3_bucket, "S3_ENDPOINT_URL": settings.s3_endpoint_url,
         "S3_PUBLIC_URL": settings.s3_public_url, "DATA_DIR": str(settings.data_dir),
         "IMAGE_MAX_BYTES": str(settings.image_max_bytes),
+        "BROKER_VISIBILITY_TIMEOUT": str(settings.broker_visibility_timeout),
         "ADMIN_USERS": ",".join(sorted(settings.admin_users)),
         "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
     }
