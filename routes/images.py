@@ -4,7 +4,7 @@ from celery.exceptions import TimeoutError as TaskTimeout
 
 from routes.common import BODY_LIMIT, celery, current_user, settings, store
 from store.errors import RateLimited
-from store.media import CACHE_CONTROL, CONTENT_TYPES, FolderImages, StorageFailed, image_type
+from store.media import CACHE_CONTROL, CONTENT_TYPES, FolderImages, StorageFailed, image_name
 from tasks.images import STORE_IMAGE, image_store
 
 LABEL_MAX_BYTES = 255  # a file name's limit on most file systems
@@ -49,12 +49,13 @@ def read_upload(limit: int) -> tuple[bytes, str]:
     return data, label
 
 
-def stored_url(data: bytes, label: str) -> str:
-    """Have a worker store the image and wait for it, within the configured bound."""
+def stored_url(name: str, data: bytes, label: str) -> str:
+    """Leave the bytes in Redis for a worker, have it store them, and wait for it within the configured bound."""
     wait = settings().image_wait_seconds
+    store().uploads.put(name, data)
     result = None
     try:
-        result = celery().tasks[STORE_IMAGE].delay(data, label)
+        result = celery().tasks[STORE_IMAGE].delay(name, label)
         return result.get(timeout=wait)
     except TaskTimeout:
         abort(504, f"the image was not stored within {wait:g} s; try again")
@@ -74,9 +75,10 @@ def upload_image():
         raise HTTPError(429, f"too many uploads; retry after {limited.retry_after} s",
                         **{"Retry-After": str(limited.retry_after)})
     data, label = read_upload(settings().image_max_bytes)
-    if image_type(data) is None:
+    name = image_name(data)
+    if name is None:
         abort(415, "the file is not a PNG, JPEG, GIF or WebP image")
-    url = stored_url(data, label)
+    url = stored_url(name, data, label)
     store().activity.record(user, "upload", url)
     return {"url": url}
 

@@ -8,6 +8,7 @@ from store.limits import MemoryLimiter, RedisLimiter
 from store.messages import Messages
 from store.rooms import Rooms
 from store.sessions import Sessions
+from store.uploads import MemoryUploads, RedisUploads
 from store.users import Users
 
 
@@ -20,6 +21,7 @@ class Store:
         self.redis = redis_lib.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=3) if redis_url else None
         self.bus = RedisBus(self.redis) if self.redis else MemoryBus()
         self.limiter = RedisLimiter(self.redis) if self.redis else MemoryLimiter()
+        self.uploads = RedisUploads(self.redis) if self.redis else MemoryUploads()
         self.activity = Activity(self.db)
         self.users = Users(self.db, self.activity)
         self.sessions = Sessions(self.db, self.activity, session_days)

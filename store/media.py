@@ -5,6 +5,7 @@ import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
 import boto3
@@ -40,35 +41,24 @@ def image_type(data: bytes) -> str | None:
     return None
 
 
-def image_name(data: bytes) -> str:
-    """`images/<sha256>.<ext>`: the same bytes always get the same name."""
+def image_name(data: bytes) -> str | None:
+    """`images/<sha256>.<ext>` (the same bytes always get the same name); None when they are not an image."""
     kind = image_type(data)
-    if kind is None:
-        raise StorageFailed("not a PNG, JPEG, GIF or WebP image")
-    return f"images/{hashlib.sha256(data).hexdigest()}.{kind}"
+    return f"images/{hashlib.sha256(data).hexdigest()}.{kind}" if kind else None
 
 
-class ImageStore:
-    """Where images are kept; saving one that is there already costs a lookup and nothing more."""
+class ImageStore(Protocol):
+    """Where images are kept, under their names."""
 
-    def save(self, data: bytes, label: str = "") -> str:
-        """Keep the image (`label` as metadata where the store has any); return its URL."""
-        name = image_name(data)
-        if not self.has(name):
-            self.write(name, data, label)
-        return self.url(name)
-
-    def has(self, name: str) -> bool:
-        raise NotImplementedError
+    def has(self, name: str) -> bool: ...
 
     def write(self, name: str, data: bytes, label: str) -> None:
-        raise NotImplementedError
+        """Keep the image (`label` as metadata where the store has any)."""
 
-    def url(self, name: str) -> str:
-        raise NotImplementedError
+    def url(self, name: str) -> str: ...
 
 
-class S3Images(ImageStore):
+class S3Images:
     """An S3 bucket; boto3 reads the credentials and region from AWS_* itself."""
 
     def __init__(self, bucket: str, endpoint_url: str | None = None, public_url: str | None = None):
@@ -117,7 +107,7 @@ def _s3_errors():
         raise StorageBusy(f"S3 is not answering: {exc}") from exc
 
 
-class FolderImages(ImageStore):
+class FolderImages:
     """A folder on this machine (the embedded default), served by the app under /media/."""
 
     def __init__(self, root: Path):

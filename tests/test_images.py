@@ -12,10 +12,12 @@ from urllib.parse import quote
 import boto3
 import pymongo
 import pytest
+import redis
 import webtest
 from botocore.config import Config
 
 from settings import Settings
+from store.embedded import free_port
 from tasks.images import BACKOFF_SECONDS, RETRIES
 from tests.conftest import TEST_DB
 from tests.sample_images import SAMPLES, png
@@ -80,6 +82,12 @@ def activity(settings) -> list[dict]:
         return list(client[TEST_DB].activity.find({"act": "upload"}, {"_id": 0, "u": 1, "m": 1}))
 
 
+def waiting_uploads(settings) -> dict[str, int]:
+    """Upload bytes left in Redis for a worker, with the seconds they have left."""
+    client = redis.Redis.from_url(settings.redis_url)
+    return {key.decode(): client.ttl(key) for key in client.scan_iter("chat:upload:*")}
+
+
 def assert_error_page(res, status: int) -> None:
     assert res.status_int == status
     assert res.content_type == "text/html"
@@ -126,6 +134,7 @@ class TestThroughS3:
         stored = bucket.head_object(Bucket=BUCKET, Key=url.split(f"/{BUCKET}/", 1)[1])
         assert stored["Metadata"] == {"key": quote(f"my photo ü.{ext}")}
         assert activity(settings) == [{"u": user.user, "m": url}]
+        assert waiting_uploads(settings) == {}  # the worker dropped the bytes once they were stored
 
     def test_the_type_comes_from_the_bytes_not_the_name(self, s3_app, new_user):
         data = png(seed=3)
@@ -354,6 +363,10 @@ def test_no_worker_gives_504_within_the_bound(make_app, settings, new_user):
     res = upload(user, png(), status=504)
     assert 2 <= time.monotonic() - started < 3.5
     assert_error_page(res, 504)
+    # The task stays queued; its bytes wait for a worker for an hour.
+    name = image_url("", png(), "png").removeprefix("/")
+    assert list(waiting_uploads(settings)) == [f"chat:upload:{name}"]
+    assert 3500 < waiting_uploads(settings)[f"chat:upload:{name}"] <= 3600
 
 
 def test_s3_down_is_retried_then_502_and_the_next_upload_after_it_returns_works(
@@ -376,8 +389,9 @@ def test_s3_down_is_retried_then_502_and_the_next_upload_after_it_returns_works(
                 time.sleep(0.2)
             res = pending.result()
         assert time.monotonic() - started >= BACKOFF_SECONDS * (2 ** RETRIES - 1)
-        assert log.read_text().count("retry: Retry in") == RETRIES
+        assert log.read_text().count(f" of {RETRIES + 1} in ") == RETRIES  # the task's "try 2 of 4 in 0.5 s"
         assert_error_page(res, 502)
+        assert waiting_uploads(settings) == {}  # given up: the bytes are not kept
 
         s3.start()
         create_bucket(s3_client(s3.url))  # moto keeps nothing across a restart
@@ -387,6 +401,15 @@ def test_s3_down_is_retried_then_502_and_the_next_upload_after_it_returns_works(
         if worker:
             worker.stop()
         s3.stop()
+
+
+def test_s3_down_without_redis_retries_in_process_then_502(make_app, memory_settings, new_user):
+    """S3 with no REDIS_URL: the task runs in the web process (eager) and retries the same way."""
+    user = new_user(app=make_app(with_s3(memory_settings, f"http://127.0.0.1:{free_port()}", "http://cdn")))
+    started = time.monotonic()
+    assert_error_page(upload(user, png(), status=502), 502)
+    assert time.monotonic() - started >= BACKOFF_SECONDS * (2 ** RETRIES - 1)
+    assert user.app.config["chat.store"].uploads.get(image_url("", png(), "png").removeprefix("/")) is None
 
 
 class StallingS3:
