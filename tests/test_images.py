@@ -361,7 +361,7 @@ def test_no_worker_gives_504_within_the_bound(make_app, settings, new_user):
     user = new_user(app=make_app(replace(settings, image_wait_seconds=2)))
     started = time.monotonic()
     res = upload(user, png(), status=504)
-    assert 2 <= time.monotonic() - started < 3.5
+    assert 2 <= time.monotonic() - started < 4.5  # the bound, plus slack for a loaded machine
     assert_error_page(res, 504)
     # The task stays queued; its bytes wait for a worker for an hour.
     name = image_url("", png(), "png").removeprefix("/")
