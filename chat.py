@@ -39,6 +39,8 @@ def server_options(settings: Settings) -> dict:
         "asyncore_use_poll": True,
         "channel_timeout": 60,
         "cleanup_interval": 10,
+        # waitress spools a chunked body to disk before the app sees it: cap it at what any route accepts.
+        "max_request_body_size": settings.image_max_bytes + 64 * 1024,
         "ident": "chat",
     }
 

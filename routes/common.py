@@ -2,10 +2,16 @@
 import json
 from urllib.parse import parse_qsl, urlsplit
 
-from bottle import HTTPResponse, request, response
+from bottle import HTTPResponse, abort, request, response
 
 BODY_LIMIT = 64 * 1024
 SESSION_COOKIE = "session"
+# Where an error is answered as JSON rather than as the HTML error page.
+JSON_ERROR_PREFIXES = ("/auth/", "/v1/room", "/v1/logs", "/v1/events", "/v1/openapi")
+
+
+def wants_json_errors() -> bool:
+    return request.path.startswith(JSON_ERROR_PREFIXES)
 
 
 def store():
@@ -29,6 +35,13 @@ def json_answer(status: int, body, headers: dict | None = None) -> HTTPResponse:
 def fail(status: int, error: str, headers: dict | None = None):
     """Stop the request with `{"error": ...}`."""
     raise json_answer(status, {"error": error}, headers)
+
+
+def refuse(status: int, error: str):
+    """Stop the request in the path's own error style: JSON on the JSON routes, the error page elsewhere."""
+    if wants_json_errors():
+        fail(status, error)
+    abort(status, error)
 
 
 def too_many(retry_after: int, what: str = "too many requests"):
@@ -104,12 +117,12 @@ def guard_request() -> None:
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         origin = request.headers.get("Origin")
         if origin is not None and urlsplit(origin).netloc.lower() != request.urlparts.netloc.lower():
-            fail(403, "cross-site request refused")
+            refuse(403, "cross-site request refused")
         limit = BODY_LIMIT
         if request.path == "/v1/image":
             limit = settings().image_max_bytes + BODY_LIMIT  # the file plus the form's own parts
         if request.content_length > limit:
-            fail(413, f"request body over {limit} bytes")
+            refuse(413, f"request body over {limit} bytes")
 
 
 def no_store() -> None:

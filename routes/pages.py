@@ -5,14 +5,12 @@ import bottle
 import pymongo
 from bottle import request, response, static_file
 
-from routes.common import json_answer, store
+from routes.common import json_answer, store, wants_json_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = [str(ROOT / "views")]  # one list object: bottle caches templates by its id
 INDEX_TEMPLATE = "index"
 STATIC = str(ROOT / "static")
-# Where an error is answered as JSON rather than as the HTML error page.
-JSON_ERROR_PREFIXES = ("/auth/", "/v1/room", "/v1/logs", "/v1/events", "/v1/openapi")
 
 
 def render(name: str, **values) -> str:
@@ -42,10 +40,11 @@ def healthz():
 
 def error_page(error: bottle.HTTPError):
     """Every error that a route did not shape: JSON for the API's JSON routes, HTML otherwise."""
-    message = error.body if isinstance(error.body, str) and error.status_code < 500 else ""
+    # An abort() says what went wrong; an unexpected exception's details stay in the log.
+    message = error.body if isinstance(error.body, str) and error.exception is None else ""
     if isinstance(error.exception, pymongo.errors.ConnectionFailure):
         message = "the database is unavailable; try again shortly"
-    if request.path.startswith(JSON_ERROR_PREFIXES):
+    if wants_json_errors():
         response.content_type = "application/json"
         return bottle.json_dumps({"error": message or error.status_line.split(" ", 1)[1].lower()})
     response.content_type = "text/html; charset=utf-8"

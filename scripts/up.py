@@ -13,9 +13,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import boto3  # noqa: E402
-from botocore.config import Config  # noqa: E402
-
 from store.embedded import start_server, stop_server  # noqa: E402
 from tests.servers import S3, Redis  # noqa: E402
 
@@ -34,13 +31,11 @@ def main() -> None:
                "MONGODB_URI": mongo_uri.replace("/?", "/chat?"),
                "REDIS_URL": redis_server.url,
                "S3_BUCKET": BUCKET, "S3_ENDPOINT_URL": s3.url, "S3_PUBLIC_URL": f"{s3.url}/{BUCKET}",
-               "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-               "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+               "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+               "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
                "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
                "PYTHONUNBUFFERED": "1"}
-        boto3.client("s3", endpoint_url=s3.url, region_name="us-east-1", aws_access_key_id="local",
-                     aws_secret_access_key="local", config=Config(s3={"addressing_style": "path"})
-                     ).create_bucket(Bucket=BUCKET)
+        s3.create_public_bucket(BUCKET)
         print(f"make up: MONGODB_URI={env['MONGODB_URI']} REDIS_URL={env['REDIS_URL']} "
               f"S3_ENDPOINT_URL={env['S3_ENDPOINT_URL']}", flush=True)
         subprocess.run([sys.executable, "chat.py", "release"], cwd=ROOT, env=env, check=True)

@@ -1,6 +1,11 @@
 """Fan-out of room events: every change is published once, from the store, to every web process."""
 import json
+import logging
 import threading
+
+import redis
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "chat:events"
 
@@ -30,4 +35,8 @@ class RedisBus:
         self._redis = redis
 
     def publish(self, roomid: str, event: str, data: dict) -> None:
-        self._redis.publish(CHANNEL, json.dumps({"room": roomid, "event": event, "data": data}))
+        """Publish; if Redis is away the change is still stored, and listeners catch up from the database."""
+        try:
+            self._redis.publish(CHANNEL, json.dumps({"room": roomid, "event": event, "data": data}))
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            log.warning("event for room %s not published: Redis is unreachable (%s)", roomid, exc)

@@ -1,9 +1,15 @@
 """Rate limits as fixed-window counters: in Redis when configured, in this process otherwise."""
+import logging
 import math
 import threading
 import time
+from contextlib import contextmanager
+
+import redis
 
 from store.errors import RateLimited
+
+log = logging.getLogger(__name__)
 
 
 class MemoryLimiter:
@@ -46,7 +52,11 @@ class MemoryLimiter:
 
 
 class RedisLimiter:
-    """Counters shared by every process through Redis."""
+    """Counters shared by every process through Redis.
+
+    While Redis is unreachable the limits are not enforced (logged once per failure): refusing every
+    login and message because the counter store is away would turn a Redis restart into an outage.
+    """
 
     def __init__(self, redis, prefix: str = "chat:limit:"):
         self._redis = redis
@@ -54,19 +64,33 @@ class RedisLimiter:
 
     def check(self, key: str, limit: int) -> None:
         key = self._prefix + key
-        count = int(self._redis.get(key) or 0)
-        if count >= limit:
-            raise RateLimited(max(1, self._redis.ttl(key)))
+        with _unless_redis_is_away():
+            pipe = self._redis.pipeline()
+            pipe.get(key)
+            pipe.ttl(key)
+            count, ttl = pipe.execute()
+            if int(count or 0) >= limit:
+                raise RateLimited(max(1, ttl))
 
     def hit(self, key: str, limit: int, window: int) -> None:
         key = self._prefix + key
-        pipe = self._redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, window, nx=True)
-        pipe.ttl(key)
-        count, _, ttl = pipe.execute()
-        if count > limit:
-            raise RateLimited(max(1, ttl))
+        with _unless_redis_is_away():
+            pipe = self._redis.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, window, nx=True)
+            pipe.ttl(key)
+            count, _, ttl = pipe.execute()
+            if count > limit:
+                raise RateLimited(max(1, ttl))
 
     def reset(self, key: str) -> None:
-        self._redis.delete(self._prefix + key)
+        with _unless_redis_is_away():
+            self._redis.delete(self._prefix + key)
+
+
+@contextmanager
+def _unless_redis_is_away():
+    try:
+        yield
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        log.warning("rate limits not enforced: Redis is unreachable (%s)", exc)

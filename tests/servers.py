@@ -94,6 +94,21 @@ class S3:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def client(self):
+        import boto3
+        from botocore.config import Config
+        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="test",
+                            aws_secret_access_key="test", config=Config(s3={"addressing_style": "path"}))
+
+    def create_public_bucket(self, bucket: str) -> None:
+        """A bucket whose images anyone may read, as production's (a bucket policy: ACLs are off on new buckets)."""
+        import json
+        client = self.client()
+        client.create_bucket(Bucket=bucket)
+        client.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/images/*"}]}))
+
     def reset(self):
         import urllib.request
         urllib.request.urlopen(urllib.request.Request(self.url + "/moto-api/reset", method="POST"), timeout=10)

@@ -70,3 +70,21 @@ def test_healthz_reports_a_database_outage_quickly(make_app, settings, own_mongo
     assert time.monotonic() - start < BOUND
     own_mongo.start()
     app.get("/healthz", status=200)
+
+
+def test_rate_limits_give_way_while_redis_is_away(make_app, settings):
+    from tests.servers import Redis
+    own_redis = Redis()
+    try:
+        app = webtest.TestApp(make_app(replace(settings, redis_url=own_redis.url)))
+        app.post_json("/auth/register", {"username": "ann@example.com", "password": "long enough"}, status=201)
+        roomid = app.post_json("/v1/room", {"userid": "ann@example.com", "action": "enter", "roomid": None}).json["roomid"]
+        own_redis.stop()
+        start = time.monotonic()
+        app.post_json(f"/v1/logs/{roomid}", {"m": "still talking"}, status=201)
+        app.post_json("/auth/login", {"username": "ann@example.com", "password": "long enough"}, status=200)
+        assert time.monotonic() - start < BOUND
+        own_redis.start()
+        app.post_json(f"/v1/logs/{roomid}", {"m": "and after"}, status=201)
+    finally:
+        own_redis.stop()

@@ -1,6 +1,5 @@
 """POST /v1/image and GET /media/...: real Redis, a real Celery worker process, a real moto S3 endpoint."""
 import hashlib
-import json
 import socket
 import threading
 import time
@@ -36,13 +35,6 @@ def aws_env(monkeypatch):
 
 def s3_client(url: str):
     return boto3.client("s3", endpoint_url=url, config=Config(s3={"addressing_style": "path"}))
-
-
-def create_bucket(client) -> None:
-    """The images bucket, readable by anyone as production's is (a bucket policy: ACLs are off on new buckets)."""
-    client.create_bucket(Bucket=BUCKET)
-    client.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/images/*"}]}))
 
 
 def with_s3(settings, endpoint_url: str, public_url: str):
@@ -99,7 +91,7 @@ def bucket(s3_server):
     """The session's moto S3, emptied, with the images bucket."""
     s3_server.reset()
     client = s3_client(s3_server.url)
-    create_bucket(client)
+    s3_server.create_public_bucket(BUCKET)
     return client
 
 
@@ -375,7 +367,7 @@ def test_s3_down_is_retried_then_502_and_the_next_upload_after_it_returns_works(
     log = tmp_path / "worker.log"
     worker = None
     try:
-        create_bucket(s3_client(s3.url))
+        s3.create_public_bucket(BUCKET)
         cfg = with_s3(settings, s3.url, s3.url)
         app = make_app(cfg)
         user, health = new_user(app=app), webtest.TestApp(app)
@@ -394,7 +386,7 @@ def test_s3_down_is_retried_then_502_and_the_next_upload_after_it_returns_works(
         assert waiting_uploads(settings) == {}  # given up: the bytes are not kept
 
         s3.start()
-        create_bucket(s3_client(s3.url))  # moto keeps nothing across a restart
+        s3.create_public_bucket(BUCKET)  # moto keeps nothing across a restart
         url = upload(user, png(seed=5)).json["url"]
         assert fetch(url)[0] == png(seed=5)
     finally:
