@@ -1,13 +1,18 @@
 """The data layer: plain dicts in, plain dicts out, domain errors; no bottle, no celery."""
+from contextlib import contextmanager
+
+import pymongo
 import redis as redis_lib
 
 from store import db as dbmod
 from store.activity import Activity
 from store.bus import MemoryBus, RedisBus
+from store.errors import Unavailable
 from store.limits import MemoryLimiter, RedisLimiter
 from store.messages import Messages
 from store.rooms import Rooms
 from store.sessions import Sessions
+from store.stats import Stats
 from store.uploads import MemoryUploads, RedisUploads
 from store.users import Users
 
@@ -27,9 +32,21 @@ class Store:
         self.sessions = Sessions(self.db, self.activity, session_days)
         self.rooms = Rooms(self.db, self.activity, self.bus)
         self.messages = Messages(self.db, self.activity, self.bus, self.limiter)
+        self.stats = Stats(self.db)
 
     def ensure_indexes(self) -> None:
         dbmod.ensure_indexes(self.db)
+
+    @contextmanager
+    def deadline(self, seconds: float):
+        """Bound every database call in the block (server selection included); Unavailable when it runs out."""
+        try:
+            with pymongo.timeout(seconds):
+                yield
+        except pymongo.errors.PyMongoError as exc:
+            if isinstance(exc, pymongo.errors.ConnectionFailure) or exc.timeout:
+                raise Unavailable(str(exc)) from exc
+            raise
 
     def health(self) -> dict:
         """'ok' per dependency that answers; raises nothing, the caller decides the status."""

@@ -7,6 +7,7 @@ ACTS = ("register", "login", "logout", "create", "enter", "leave", "delete", "me
 class Activity:
     def __init__(self, db):
         self._db = db
+        self.on_record = None  # called after each entry (inside its transaction): the tasks layer nudges the stats
 
     def record(self, user: str, act: str, text: str = "", session=None, t=None) -> None:
         """Append an entry; pass the transaction's session so it commits with the action."""
@@ -14,6 +15,8 @@ class Activity:
         entry_id = next_value(self._db, "activity")
         self._db.activity.insert_one(
             {"_id": entry_id, "u": user, "act": act, "m": text, "t": t or now()}, session=session)
+        if self.on_record is not None:
+            self.on_record()
 
 
 def public_entry(doc: dict) -> dict:

@@ -2,20 +2,23 @@
 from datetime import datetime, timezone
 
 import pymongo
-from pymongo import ASCENDING as ASC, ReturnDocument
+from pymongo import ASCENDING as ASC, DESCENDING as DESC, ReturnDocument
 
 # Every index the service needs, as data: collection -> [(keys, options)].
 INDEXES = {
     "users": [],
     "sessions": [([("expires", ASC)], {"expireAfterSeconds": 0}),
                  ([("u", ASC)], {})],
-    "activity": [([("u", ASC), ("_id", ASC)], {})],
+    # SecantusDB answers an `_id` range only from a secondary index (the `_id_` index is used for equality).
+    "activity": [([("u", ASC), ("_id", ASC)], {}),
+                 ([("_id", DESC)], {})],
     "rooms": [([("members", ASC)], {}),
               ([("active", ASC)], {})],
     "messages": [([("room", ASC), ("id", ASC)], {"unique": True}),
                  ([("room", ASC), ("u", ASC), ("cid", ASC)],
                   {"unique": True, "partialFilterExpression": {"cid": {"$type": "string"}}})],
     "counters": [],
+    "stats": [],
     "limits": [([("expires", ASC)], {"expireAfterSeconds": 0})],
 }
 

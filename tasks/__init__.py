@@ -11,6 +11,7 @@ class ChatCelery(Celery):
     """A Celery app that knows the service's settings and opens its store lazily (after any fork)."""
 
     chat_settings: Settings
+    nudge_stats = None  # set by tasks.stats: asks for an aggregation soon; the store calls it after activity
     _chat_store: Store | None = None
     _store_lock = threading.Lock()
 
@@ -18,9 +19,13 @@ class ChatCelery(Celery):
     def chat_store(self) -> Store:
         with self._store_lock:
             if self._chat_store is None:
-                self._chat_store = Store(self.chat_settings.mongodb_uri, self.chat_settings.redis_url,
-                                         self.chat_settings.session_days)
+                self.use_store(Store(self.chat_settings.mongodb_uri, self.chat_settings.redis_url,
+                                     self.chat_settings.session_days))
             return self._chat_store
+
+    def use_store(self, store: Store) -> None:
+        store.activity.on_record = self.nudge_stats
+        self._chat_store = store
 
 
 def make_celery(settings: Settings, store: Store | None = None) -> ChatCelery:
@@ -29,7 +34,6 @@ def make_celery(settings: Settings, store: Store | None = None) -> ChatCelery:
 
     app = ChatCelery("chat")
     app.chat_settings = settings
-    app._chat_store = store
     app.conf.update(
         task_serializer="json", result_serializer="json", accept_content=["json"],
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
@@ -44,4 +48,6 @@ def make_celery(settings: Settings, store: Store | None = None) -> ChatCelery:
                         broker_url="memory://", result_backend="cache+memory://")
     images.register(app)
     stats.register(app)
+    if store is not None:
+        app.use_store(store)
     return app
