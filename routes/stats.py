@@ -2,9 +2,10 @@
 from datetime import timedelta
 
 import bottle
-from bottle import request
 
 from routes.common import celery, current_user, fail, settings, store
+from routes.logs import ID_MAX
+from routes.rooms import bounded_int
 from store.activity import public_entry
 from store.db import now
 from store.errors import Unavailable
@@ -16,23 +17,19 @@ MAX_LIMIT = 1000
 DEADLINE_SECONDS = 1.5  # the whole route's database time; past it, the error page rather than a hung request
 
 
-def whole_number(name: str, default: int | None, most: int) -> int | None:
-    """A query parameter that must be a whole number from 1 to `most`; 400 otherwise."""
-    values = request.query.getall(name)
-    if not values:
-        return default
-    value = values[0]
-    if len(values) > 1 or not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= most:
+def page_parameter(name: str, default: int | None, most: int) -> int | None:
+    try:
+        return bounded_int(name, default, 1, most)
+    except ValueError:
         fail(400, f"{name} must be a whole number from 1 to {most}")
-    return int(value)
 
 
 def show_stats():
     try:
         with store().deadline(DEADLINE_SECONDS):
             user = current_user()
-            limit = whole_number("limit", DEFAULT_LIMIT, MAX_LIMIT)
-            before = whole_number("before", None, 2 ** 53)
+            limit = page_parameter("limit", DEFAULT_LIMIT, MAX_LIMIT)
+            before = page_parameter("before", None, ID_MAX)
             snapshot = store().stats.snapshot()
             reader = None if user in settings().admin_users else user
             entries, next_before = store().stats.page(reader, limit, before)

@@ -13,7 +13,7 @@ CHUNK = 5000  # activity ids folded per commit, so a long backlog makes progress
 # each transaction attempt takes a fresh id, and pymongo stops retrying after 120 s.
 GAP_SECONDS = 120
 MAX_MISSING = 1000  # bounds the snapshot document whatever happens to the counter
-DAYS = 30
+DAYS = 14
 MAX_WINDOWS = 24  # page(): id windows read per request at most
 MAX_WINDOW = 16384  # page(): the widest window, so one query reads at most this many entries
 
@@ -82,13 +82,15 @@ class Stats:
         """Up to `limit` entries below id `before`, newest first, only `user`'s unless None; and the next `before`."""
         high = self.last_id() if before is None else min(before - 1, self.last_id())
         query = {} if user is None else {"u": user}
-        found, window, windows = [], limit, 0
-        # Windows of ids downward from the top, doubling: each a bounded range on an index, never a sort.
+        top, found, window, windows = high, [], limit, 0
+        # Windows of ids downward from the top, each a bounded range on an index (never a sort), at least
+        # doubling, or wide enough for the rest of the page at the density seen so far (sparse users).
         while len(found) < limit and high > 0 and windows < MAX_WINDOWS:
             low = max(0, high - window)
             batch = self._db.activity.find({**query, "_id": {"$gt": low, "$lte": high}})
             found += sorted(batch, key=lambda entry: entry["_id"], reverse=True)
-            high, window, windows = low, min(2 * window, MAX_WINDOW), windows + 1
+            high, windows = low, windows + 1
+            window = min(MAX_WINDOW, max(2 * window, (limit - len(found)) * (top - high) // max(len(found), 1)))
         if len(found) > limit:
             return found[:limit], found[limit - 1]["_id"]
         return found, (high + 1 if high > 0 else None)
