@@ -1,13 +1,10 @@
 """The data layer: plain dicts in, plain dicts out, domain errors; no bottle, no celery."""
-from contextlib import contextmanager
-
 import pymongo
 import redis as redis_lib
 
 from store import db as dbmod
 from store.activity import Activity
 from store.bus import MemoryBus, RedisBus
-from store.errors import Unavailable
 from store.limits import MemoryLimiter, RedisLimiter
 from store.messages import Messages
 from store.rooms import Rooms
@@ -37,16 +34,9 @@ class Store:
     def ensure_indexes(self) -> None:
         dbmod.ensure_indexes(self.db)
 
-    @contextmanager
     def deadline(self, seconds: float):
-        """Bound every database call in the block (server selection included); Unavailable when it runs out."""
-        try:
-            with pymongo.timeout(seconds):
-                yield
-        except pymongo.errors.PyMongoError as exc:
-            if isinstance(exc, pymongo.errors.ConnectionFailure) or exc.timeout:
-                raise Unavailable(str(exc)) from exc
-            raise
+        """A block whose database calls, server selection included, give up after `seconds` in all."""
+        return pymongo.timeout(seconds)
 
     def health(self) -> dict:
         """'ok' per dependency that answers; raises nothing, the caller decides the status."""

@@ -25,10 +25,6 @@ class NotMember(Forbidden):
     """The user is not a member of the room."""
 
 
-class Unavailable(StoreError):
-    """The database did not answer in time."""
-
-
 class RateLimited(StoreError):
     """Too many attempts; retry after `retry_after` seconds."""
 

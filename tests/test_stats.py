@@ -187,9 +187,10 @@ def test_database_outage_gives_the_error_page_then_recovers(tmp_path, redis_serv
         ann.get("/v1/stats", status=200)
         mongo.stop()
         started = time.monotonic()
-        res = ann.get("/v1/stats", status=500)
+        res = ann.get("/v1/stats", status=500, expect_errors=True)  # the traceback goes to wsgi.errors
         assert time.monotonic() - started < 3
         assert res.content_type == "text/html" and "<h1>500 Internal Server Error</h1>" in res.text
+        assert "the database is unavailable" in res.text
         mongo.start()
         res = wait_for(lambda: (r := ann.get("/v1/stats", expect_errors=True)).status_int == 200 and r,
                        what="the route answering again")
