@@ -41,8 +41,15 @@ def make_celery(settings: Settings, store: Store | None = None) -> ChatCelery:
         result_expires=3600, task_track_started=False,
     )
     if settings.redis_url:
-        app.conf.update(broker_url=settings.redis_url, result_backend=settings.redis_url,
-                        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout})
+        timeout = settings.broker_visibility_timeout
+        app.conf.update(broker_url=settings.redis_url, result_backend=settings.redis_url, broker_transport_options={
+            # A task whose worker died unacknowledged goes back on the queue `timeout` s after delivery;
+            # every worker sweeps for such tasks (kombu's default sweep is only every ~100 s).
+            "visibility_timeout": timeout,
+            "unacked_restore_interval": max(1, min(10, timeout // 2)), "unacked_restore_throttle": 1,
+            # Never hang on a dead broker connection.
+            "socket_timeout": 10, "socket_connect_timeout": 5,
+        })
     else:
         app.conf.update(task_always_eager=True, task_eager_propagates=True,
                         broker_url="memory://", result_backend="cache+memory://")

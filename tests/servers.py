@@ -48,18 +48,24 @@ class Mongo:
 
 
 class Redis:
-    def __init__(self):
+    """redis-server; with `persist_dir`, an append-only file there keeps its data across restarts."""
+
+    def __init__(self, persist_dir: Path | None = None):
         exe = shutil.which("redis-server")
         if not exe:
             raise RuntimeError("redis-server is not installed (make test installs it)")
         self.exe = exe
         self.port = free_port()
+        self.persist_dir = persist_dir
         self.proc = None
         self.start()
 
     def start(self):
+        persistence = ["--appendonly", "no"]
+        if self.persist_dir:
+            persistence = ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.persist_dir)]
         self.proc = subprocess.Popen(
-            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.proc, "redis-server")
 

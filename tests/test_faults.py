@@ -88,3 +88,78 @@ def test_rate_limits_give_way_while_redis_is_away(make_app, settings):
         app.post_json(f"/v1/logs/{roomid}", {"m": "and after"}, status=201)
     finally:
         own_redis.stop()
+
+
+@pytest.fixture
+def s3_settings(settings, s3_server, monkeypatch):
+    """Settings that store images in the session's moto S3 (a fresh public bucket)."""
+    from tests.test_images import BUCKET, with_s3
+    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    s3_server.reset()
+    s3_server.create_public_bucket(BUCKET)
+    return with_s3(settings, s3_server.url, s3_server.url)
+
+
+def upload_in_background(user, data):
+    """Start an upload; return (thread, answers) — the answer lands in the list when the route returns."""
+    from tests.test_images import upload
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(upload(user, data, status="*")), daemon=True)
+    thread.start()
+    return thread, answers
+
+
+def stored_objects(s3_server) -> list[str]:
+    from tests.test_images import BUCKET
+    return [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+
+
+def test_a_worker_killed_mid_task_is_replaced_by_another(make_app, s3_settings, s3_server, new_user, tmp_path):
+    from tests.sample_images import png
+    from tests.servers import Worker
+    from tests.test_images import StallingS3, with_s3
+    stalling = StallingS3(s3_server.port)
+    cfg = replace(with_s3(s3_settings, stalling.url, s3_server.url), broker_visibility_timeout=2, image_wait_seconds=40)
+    user = new_user(app=make_app(cfg))
+    first = Worker(cfg, log_path=tmp_path / "first.log")
+    second = None
+    try:
+        thread, answers = upload_in_background(user, png(seed=91))
+        assert stalling.stalled.wait(15), "the first worker never began the upload"
+        second = Worker(cfg, log_path=tmp_path / "second.log")
+        first.stop(kill=True)
+        stalling.released.set()
+        thread.join(40)
+    finally:
+        for worker in (first, second):
+            if worker:
+                worker.stop()
+        stalling.close()
+    assert answers and answers[0].status_int == 200, answers
+    assert len(stored_objects(s3_server)) == 1
+    assert "chat.store_image" in (tmp_path / "second.log").read_text()
+
+
+def test_queued_tasks_survive_a_redis_restart(make_app, s3_settings, s3_server, new_user, tmp_path):
+    """With Redis persistence on (as a production add-on has it), a restart loses no queued task."""
+    from tests.sample_images import png
+    from tests.servers import Redis, Worker
+    own_redis = Redis(persist_dir=tmp_path)
+    cfg = replace(s3_settings, redis_url=own_redis.url, image_wait_seconds=1)
+    worker = None
+    try:
+        user = new_user(app=make_app(cfg))
+        user.post("/v1/image", upload_files=[("file", "a.png", png(seed=92))], status=504)  # no worker yet: queued
+        own_redis.stop()
+        own_redis.start()
+        assert stored_objects(s3_server) == []
+        worker = Worker(cfg, log_path=tmp_path / "worker.log")
+        deadline = time.monotonic() + 30
+        while not stored_objects(s3_server):
+            assert time.monotonic() < deadline, "the queued upload was lost in the restart"
+            time.sleep(0.2)
+    finally:
+        if worker:
+            worker.stop()
+        own_redis.stop()
