@@ -18,7 +18,7 @@ class Settings:
     s3_public_url: str | None = None
     admin_users: frozenset[str] = field(default_factory=frozenset)
     image_max_bytes: int = 5 * 1024 * 1024
-    web_threads: int = 64
+    web_threads: int = 1100
     connection_limit: int = 2000
     proxy_hops: int = 0
     session_days: int = 14
@@ -63,6 +63,8 @@ _READERS = {
     "STREAMS_PER_USER": ("streams_per_user", int),
     "IMAGE_WAIT_SECONDS": ("image_wait_seconds", float),
     "BROKER_VISIBILITY_TIMEOUT": ("broker_visibility_timeout", int),
+    "STREAM_MAX_SECONDS": ("stream_max_seconds", float),
+    "HEARTBEAT_SECONDS": ("heartbeat_seconds", float),
 }
 
 

@@ -5,13 +5,23 @@ import redis as redis_lib
 from store import db as dbmod
 from store.activity import Activity
 from store.bus import MemoryBus, RedisBus
+from store.fanout import Fanout
 from store.limits import MemoryLimiter, RedisLimiter
 from store.messages import Messages
 from store.rooms import Rooms
 from store.sessions import Sessions
 from store.stats import Stats
+from store.streams import MemoryStreams, RedisStreams
 from store.uploads import MemoryUploads, RedisUploads
 from store.users import Users
+
+
+def redis_client(url: str) -> redis_lib.Redis:
+    """A client whose threads wait for a free connection: the default pool fails past 100 at once,
+    and a web process runs over a thousand threads."""
+    pool = redis_lib.BlockingConnectionPool.from_url(url, max_connections=100, timeout=5,
+                                                     socket_timeout=5, socket_connect_timeout=3)
+    return redis_lib.Redis.from_pool(pool)
 
 
 class Store:
@@ -20,10 +30,12 @@ class Store:
     def __init__(self, mongodb_uri: str, redis_url: str | None = None, session_days: int = 14):
         self.client = dbmod.connect(mongodb_uri)
         self.db = dbmod.database(self.client)
-        self.redis = redis_lib.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=3) if redis_url else None
+        self.redis = redis_client(redis_url) if redis_url else None
         self.bus = RedisBus(self.redis) if self.redis else MemoryBus()
         self.limiter = RedisLimiter(self.redis) if self.redis else MemoryLimiter()
         self.uploads = RedisUploads(self.redis) if self.redis else MemoryUploads()
+        self.fanout = Fanout(self.bus)
+        self.streams = RedisStreams(self.redis) if self.redis else MemoryStreams()
         self.activity = Activity(self.db)
         self.users = Users(self.db, self.activity)
         self.sessions = Sessions(self.db, self.activity, session_days)
@@ -57,6 +69,7 @@ class Store:
         return report
 
     def close(self) -> None:
+        self.bus.close()
         self.client.close()
         if self.redis is not None:
             self.redis.close()

@@ -2,16 +2,20 @@
 import json
 import logging
 import threading
+import time
 
 import redis
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "chat:events"
+PING_SECONDS = 5.0  # a quiet subscription pings Redis this often...
+SILENCE_SECONDS = 15.0  # ...and counts as lost when nothing, not even a pong, came back for this long
+BACKOFF_SECONDS = (0.1, 5.0)  # first and longest pause between reconnection attempts
 
 
 class MemoryBus:
-    """In-process fan-out for the embedded default (one web process)."""
+    """In-process fan-out for the embedded default (one web process): nothing can be missed."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -20,19 +24,27 @@ class MemoryBus:
     def publish(self, roomid: str, event: str, data: dict) -> None:
         with self._lock:
             handlers = list(self._handlers)
-        for handler in handlers:
-            handler(roomid, event, data)
+        for on_event in handlers:
+            on_event(roomid, event, data)
 
-    def add_handler(self, handler) -> None:
+    def subscribe(self, on_event, on_missed) -> None:
+        """Call on_event(roomid, event, data) for every event published from now on."""
         with self._lock:
-            self._handlers.append(handler)
+            self._handlers.append(on_event)
+
+    def close(self) -> None:
+        pass
 
 
 class RedisBus:
-    """Publishes to one Redis channel that each web process subscribes to once."""
+    """One Redis channel; each process reads it through ONE subscription, kept by a background thread."""
 
     def __init__(self, redis):
         self._redis = redis
+        self._lock = threading.Lock()
+        self._handlers = []
+        self._thread = None
+        self._stopping = threading.Event()
 
     def publish(self, roomid: str, event: str, data: dict) -> None:
         """Publish; if Redis is away the change is still stored, and listeners catch up from the database."""
@@ -40,3 +52,70 @@ class RedisBus:
             self._redis.publish(CHANNEL, json.dumps({"room": roomid, "event": event, "data": data}))
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             log.warning("event for room %s not published: Redis is unreachable (%s)", roomid, exc)
+
+    def subscribe(self, on_event, on_missed) -> None:
+        """Call on_event(roomid, event, data) for every event received, and on_missed() after each
+        (re)subscription: events published while the subscription was away are lost, so read the database."""
+        with self._lock:
+            self._handlers.append((on_event, on_missed))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="chat-bus", daemon=True)
+                self._thread.start()
+
+    def close(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        pause = BACKOFF_SECONDS[0]
+        while not self._stopping.is_set():
+            pubsub = self._redis.pubsub()
+            try:
+                pubsub.subscribe(CHANNEL)
+                for message in self._messages(pubsub):
+                    if message["type"] == "subscribe":
+                        pause = BACKOFF_SECONDS[0]
+                    self._dispatch(message)
+            except (redis.RedisError, OSError) as exc:
+                log.warning("event subscription lost (%s); reconnecting in %.1f s", exc, pause)
+            except Exception:  # noqa: BLE001 - a bug in a handler must not end the fan-out
+                log.exception("event subscription failed; reconnecting in %.1f s", pause)
+            finally:
+                try:
+                    pubsub.close()
+                except (redis.RedisError, OSError):
+                    pass
+            self._stopping.wait(pause)
+            pause = min(pause * 2, BACKOFF_SECONDS[1])
+
+    def _messages(self, pubsub):
+        """The subscription's messages until stopped; ConnectionError when Redis goes quiet."""
+        heard = pinged = time.monotonic()
+        while not self._stopping.is_set():
+            message = pubsub.get_message(timeout=1.0)
+            now = time.monotonic()
+            if message is not None:
+                heard = now
+                yield message
+            elif now - heard > SILENCE_SECONDS:
+                raise redis.ConnectionError(f"no answer from Redis for {SILENCE_SECONDS:.0f} s")
+            elif now - max(heard, pinged) > PING_SECONDS:
+                pubsub.ping()
+                pinged = now
+
+    def _dispatch(self, message: dict) -> None:
+        with self._lock:
+            handlers = list(self._handlers)
+        if message["type"] == "subscribe":
+            for _, on_missed in handlers:
+                on_missed()
+        elif message["type"] == "message":
+            try:
+                body = json.loads(message["data"])
+                roomid, event, data = body["room"], body["event"], body["data"]
+            except (ValueError, KeyError, TypeError):
+                log.warning("ignored a malformed room event: %r", message["data"][:200])
+                return
+            for on_event, _ in handlers:
+                on_event(roomid, event, data)

@@ -132,18 +132,22 @@ class Messages:
             raise RoomGone(roomid)
         return room["seq"]
 
+    def last_id_for(self, user: str, roomid: str) -> int | None:
+        """The newest message id for a member, None for anyone else; RoomGone if the room does not exist."""
+        room = self._db.rooms.find_one({"_id": roomid}, {"seq": 1, "members": {"$elemMatch": {"$eq": user}}})
+        if room is None:
+            raise RoomGone(roomid)
+        return room["seq"] if "members" in room else None
+
     def page(self, user: str, roomid: str, limit: int = 100, before: int | None = None,
              after: int | None = None) -> list[dict]:
         """Oldest first: messages after `after` (catching up), else the newest before `before` (or overall).
 
         RoomGone / NotMember when the user may not read the room; one query decides both and the range.
         """
-        room = self._db.rooms.find_one({"_id": roomid}, {"seq": 1, "members": {"$elemMatch": {"$eq": user}}})
-        if room is None:
-            raise RoomGone(roomid)
-        if "members" not in room:
+        last = self.last_id_for(user, roomid)
+        if last is None:
             raise NotMember(roomid)
-        last = room["seq"]
         if after is not None:
             low = after + 1
             high = min(last, after + limit, before - 1 if before is not None else last)
