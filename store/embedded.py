@@ -24,9 +24,12 @@ def free_port() -> int:
 
 
 def _die_with_parent():
-    """In the child: ask Linux to SIGTERM us when the parent dies, even by SIGKILL."""
+    """In the child: ask Linux to kill us when the parent dies, even by SIGKILL."""
+    # SIGKILL, not SIGTERM: Linux repeats the signal as each of the parent's threads exits (a web
+    # process has a thousand), and SecantusDB's TERM handler deadlocks when re-entered. A clean
+    # stop goes through stop_server() (atexit) instead.
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
 
