@@ -63,7 +63,7 @@ def serve(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run atexit: stops the embedded database
     raise_open_files_limit(settings.connection_limit + 256)
     # A thousand stream threads wake together for each event; with the default 5 ms interval the
-    # waiting ones keep forcing GIL hand-offs, which costs a third more CPU (README, "Capacity").
+    # waiting ones keep forcing GIL hand-offs: 160 instead of 110 ms of CPU per message (README, "Capacity").
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = create_app(settings)
     print(f"chat serving on http://{settings.host}:{settings.port}/", flush=True)
