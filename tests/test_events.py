@@ -2,6 +2,7 @@
 import http.client
 import itertools
 import json
+import re
 import secrets
 import subprocess
 import sys
@@ -433,8 +434,18 @@ def test_a_listener_that_falls_too_far_behind_is_told_to_catch_up():
 
 
 def test_the_procfile_serves_with_the_sized_options():
+    """The Procfile's waitress-serve flags are server_options(), so `make run` and production agree."""
     web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
-    assert web.split()[-3:] == ["python", "chat.py", "serve"]  # serve() applies server_options
+    assert web.endswith("--call chat:create_web_app")  # create_web_app() tunes the process like serve()
+    flags = dict(re.findall(r"--([a-z-]+)(?:=(\S+))?", web))
     options = server_options(Settings())
+    for name, value in options.items():
+        flag = name.replace("_", "-")
+        assert flag in flags, f"the Procfile does not set {flag}"
+        given = re.sub(r"\$\{\w+:-(\w+)\}", r"\1", flags[flag])  # ${VAR:-default}: the default
+        arithmetic = re.fullmatch(r"\$\(\((\d+)\+(\d+)\)\)", given)  # $((a+b))
+        if arithmetic:
+            given = str(int(arithmetic.group(1)) + int(arithmetic.group(2)))
+        assert given == ("" if isinstance(value, bool) else str(value)), flag
     assert 1000 + RESERVED_THREADS <= options["threads"] < options["connection_limit"]
     assert options["channel_request_lookahead"] >= 1  # without it waitress never notices a client hang up
