@@ -163,3 +163,34 @@ def test_queued_tasks_survive_a_redis_restart(make_app, s3_settings, s3_server, 
         if worker:
             worker.stop()
         own_redis.stop()
+
+
+def test_a_killed_web_process_leaves_the_others_serving_and_its_streams_resume_elsewhere(settings, tmp_path):
+    from tests.test_events import QUICK, Stream, User, Web
+    doomed, survivor = Web(settings, tmp_path, **QUICK), Web(settings, tmp_path, **QUICK)
+    try:
+        ann, bob = User(survivor), User(survivor)
+        roomid = ann.create(survivor)
+        bob.act(survivor, "enter", roomid)
+        stream = Stream(doomed, roomid, bob.cookie)
+        stream.block()  # retry hint
+        for i in range(3):
+            ann.say(survivor, roomid, f"before {i}")
+        assert stream.message_ids_through(3, quiet_pings=0) == [1, 2, 3]
+        doomed.proc.kill()  # a crash: no goodbye to the client
+        doomed.proc.wait(10)
+        stream.rest()  # returns: the connection just drops
+        for i in range(3):  # the others keep serving meanwhile
+            ann.say(survivor, roomid, f"during {i}")
+        # The browser reconnects (the router sends it to a live process) with the last id it saw.
+        resumed = Stream(survivor, roomid, bob.cookie, headers={"Last-Event-ID": "3"})
+        assert resumed.status == 200
+        ann.say(survivor, roomid, "after")
+        assert resumed.message_ids_through(7, quiet_pings=1) == [4, 5, 6, 7]
+        resumed.close()
+    finally:
+        for web in (doomed, survivor):
+            if web.proc.poll() is None:
+                web.stop()
+            else:
+                web.log.close()
