@@ -1,9 +1,9 @@
-"""Accounts and sessions: register, login, logout."""
+"""Accounts and sessions: register, login, logout, and who is logged in."""
 import re
 
 from bottle import response
 
-from routes.common import (SESSION_COOKIE, client_address, fail, is_https, read_fields,
+from routes.common import (SESSION_COOKIE, client_address, current_user, fail, is_https, read_fields,
                            session_token, settings, store, too_many)
 from store.errors import Conflict, NotFound, RateLimited
 
@@ -83,7 +83,13 @@ def logout_user():
     return {"user": None}
 
 
+def who_am_i():
+    """The session's user, so a reloaded page knows who is logged in; 401 without a session."""
+    return {"user": current_user()}
+
+
 def register(app) -> None:
     app.post("/auth/register", callback=register_user)
     app.post("/auth/login", callback=login_user)
     app.route("/auth/logout", ["GET", "POST"], callback=logout_user)
+    app.get("/auth/me", callback=who_am_i)

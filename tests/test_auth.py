@@ -125,6 +125,15 @@ def test_logout_without_a_session_is_200(client):
     assert client.post("/auth/logout", status=200).json == {"user": None}
 
 
+def test_me_names_the_session_user(client):
+    assert client.get("/auth/me", status=401).json == {"error": "log in first"}
+    register(client, "Ann@Example.com")
+    res = client.get("/auth/me", status=200)
+    assert res.json == {"user": "ann@example.com"} and res.headers["Cache-Control"] == "no-store"
+    client.get("/auth/logout")
+    client.get("/auth/me", status=401)
+
+
 def test_failed_logins_for_one_user_are_throttled(make_app, settings):
     app = webtest.TestApp(make_app(replace(settings, login_rate=(3, 60))))
     register(app)
