@@ -1,11 +1,14 @@
 """The web page, static files, health, and the HTML error pages."""
+import hashlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import bottle
 import pymongo
 from bottle import request, response, static_file
 
-from routes.common import json_answer, store, wants_json_errors
+from routes.common import json_answer, settings, store, wants_json_errors
+from tasks.images import image_store
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = [str(ROOT / "views")]  # one list object: bottle caches templates by its id
@@ -13,17 +16,39 @@ INDEX_TEMPLATE = "index"
 STATIC = str(ROOT / "static")
 
 
+def asset_url(name: str) -> str:
+    """A static file's URL carrying a digest of its content, so a changed file is never served stale."""
+    digest = hashlib.sha256(Path(STATIC, name).read_bytes()).hexdigest()[:12]
+    return f"/static/{name}?v={digest}"
+
+
 def render(name: str, **values) -> str:
-    return bottle.template(name, template_lookup=VIEWS, **values)
+    return bottle.template(name, template_lookup=VIEWS, asset=asset_url, **values)
+
+
+def image_base() -> str:
+    """Where this service's image URLs start (`/media` or the S3 public URL): the client shows only those as images."""
+    return image_store(settings()).url("").rstrip("/")
+
+
+def content_policy(images: str) -> str:
+    """The page loads nothing but its own files (and images from the image store): a second wall against XSS."""
+    origin = "" if images.startswith("/") else " " + "://".join(urlsplit(images)[:2])
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            f"img-src 'self' blob:{origin}; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'")
 
 
 def index():
+    images = image_base()
     try:
-        return render(INDEX_TEMPLATE, title="chat")
+        page = render(INDEX_TEMPLATE, title="chat", image_base=images, image_max_bytes=settings().image_max_bytes)
     except bottle.TemplateError as exc:
         if "not found" in str(exc).lower():
             bottle.abort(404, "the page template is missing")
         raise
+    response.set_header("Content-Security-Policy", content_policy(images))
+    return page
 
 
 def static(path):
