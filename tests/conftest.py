@@ -15,6 +15,14 @@ TEST_DB = "chat_test"
 PASSWORD = "correct horse battery"
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so a fixture can tell that its test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture(scope="session")
 def mongo_server():
     server = Mongo()

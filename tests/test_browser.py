@@ -1,0 +1,374 @@
+"""The web client in a real browser: Debian's Chromium driven by playwright, the app on waitress."""
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import webtest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser import (CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, LiveServer, bodies, create_room, join_room,
+                           log_in, png, register, send)
+from tests.conftest import PASSWORD
+
+IMAGE_URL = re.compile(r"/media/images/[0-9a-f]{64}\.png$")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def serve(make_app):
+    """serve(settings) -> a LiveServer for an app on those settings, closed after the test."""
+    servers = []
+
+    def start(settings) -> LiveServer:
+        servers.append(LiveServer(make_app(settings), settings))
+        return servers[-1]
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def live(serve, settings):
+    """The app on real Mongo and Redis, with a message rate that lets a test fill a room through the API."""
+    return serve(replace(settings, message_rate=(1000, 10)))
+
+
+class Pages:
+    """Browser pages on the live app; records dialogs and script errors, which no test expects."""
+
+    def __init__(self, browser, live):
+        self.browser = browser
+        self.live = live
+        self.pages = []
+        self.problems = []
+
+    def open(self, viewport=DESKTOP, server=None, like=None):
+        """A page at `/`: in a fresh context (its own cookies), or beside the page `like` (same user)."""
+        context = like.context if like else self.browser.new_context(
+            viewport=viewport, base_url=(server or self.live).url)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: (self.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+        page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
+        page.goto("/")
+        self.pages.append(page)
+        return page
+
+    def close(self, screenshots: Path | None):
+        for n, page in enumerate(self.pages):
+            if screenshots and not page.is_closed():
+                page.screenshot(path=screenshots.with_name(f"{screenshots.name}-{n}.png"))
+        for context in {page.context for page in self.pages}:
+            context.close()
+
+
+@pytest.fixture
+def pages(browser, live, request, artifacts):
+    """Open pages with pages.open(); on failure each page's screenshot goes to tests/artifacts/."""
+    opened = Pages(browser, live)
+    yield opened
+    report = getattr(request.node, "report_call", None)
+    opened.close(artifacts / request.node.name if report is None or report.failed else None)
+    assert opened.problems == []
+
+
+def api_user(live, email: str) -> webtest.TestApp:
+    """A WebTest client logged in as an existing user, talking to the live server's app."""
+    client = webtest.TestApp(live.server.application)
+    client.post_json("/auth/login", {"username": email, "password": PASSWORD}, status=200)
+    return client
+
+
+def room_id(page) -> str:
+    return page.evaluate("new URLSearchParams(location.hash.slice(1)).get('room')")
+
+
+def wait_live(*page_list):
+    for page in page_list:
+        expect(page.locator("#connection")).to_have_text("Live")
+
+
+def test_accounts_errors_reload_and_log_out(pages):
+    page = pages.open()
+    expect(page.get_by_role("heading", name="Welcome to chat")).to_be_visible()
+    page.get_by_label("Email").fill("not an email")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#auth-error")).to_contain_text("username must be an email address")
+    register(page, "ann@example.com")
+    page.reload()
+    expect(page.locator("#whoami")).to_have_text("ann@example.com")  # GET /auth/me after a reload
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_label("Email")).to_be_visible()
+    page.reload()
+    expect(page.get_by_label("Email")).to_be_visible()
+    log_in(page, "ann@example.com", "wrong password")
+    expect(page.locator("#auth-error")).to_have_text("invalid username or password")
+    log_in(page, "ann@example.com")
+    expect(page.locator("#whoami")).to_have_text("ann@example.com")
+    other = pages.open()
+    register(other, "bob@example.com")
+    other.get_by_role("button", name="Log out").click()
+    other.get_by_label("Email").fill("ann@example.com")
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Create account").click()
+    expect(other.locator("#auth-error")).to_have_text("this email is already registered")
+
+
+def test_two_users_talk_live_and_a_reload_keeps_the_history(pages):
+    ann = pages.open()
+    register(ann, "ann@example.com")
+    create_room(ann, "Lunch")
+    bob = pages.open()
+    register(bob, "bob@example.com")
+    expect(bob.locator("#other-rooms .room-item", has_text="Lunch")).to_contain_text("1 member")
+    join_room(bob, "Lunch")
+    wait_live(ann, bob)
+    expect(ann.locator("#message-list .note")).to_contain_text("bob@example.com joined the room")
+    expect(ann.locator("#room-meta")).to_have_text("2 members")
+
+    send(ann, "hello bob")
+    started = time.monotonic()
+    expect(bodies(bob)).to_have_text(["hello bob"], timeout=2000)
+    assert time.monotonic() - started < 2
+    bob.get_by_label("Message").fill("hi ann")
+    bob.get_by_label("Message").press("Shift+Enter")
+    bob.get_by_label("Message").press_sequentially("how are you?")
+    bob.get_by_label("Message").press("Enter")
+    expect(bodies(ann)).to_have_text(["hello bob", "hi ann\nhow are you?"], timeout=2000)
+    expect(bodies(bob)).to_have_text(["hello bob", "hi ann\nhow are you?"])
+    expect(bob.locator("#message-list .message.mine")).to_have_count(1)
+
+    bob.reload()
+    expect(bob.locator("#room-title")).to_have_text("Lunch")
+    expect(bodies(bob)).to_have_text(["hello bob", "hi ann\nhow are you?"])
+    wait_live(bob)
+    send(ann, "after the reload")
+    expect(bodies(bob)).to_have_text(["hello bob", "hi ann\nhow are you?", "after the reload"], timeout=2000)
+
+
+def test_scrolling_up_loads_older_pages(pages, live):
+    page = pages.open()
+    register(page, "ann@example.com")
+    create_room(page, "History")
+    api = api_user(live, "ann@example.com")
+    for n in range(1, 151):
+        api.post_json(f"/v1/logs/{room_id(page)}", {"m": f"message {n}"}, status=201)
+    page.reload()
+    expect(bodies(page)).to_have_count(50)
+    expect(bodies(page).first).to_have_text("message 101")
+    expect(bodies(page).last).to_have_text("message 150")
+    expect(page.locator("#history-start")).to_be_hidden()
+
+    page.locator("#messages").evaluate("box => box.scrollTop = 0")
+    expect(bodies(page)).to_have_count(100)
+    # The reader keeps looking at the same message: message 101 is still in view.
+    expect(page.locator('#message-list [data-id="101"]')).to_be_in_viewport()
+    page.locator("#messages").evaluate("box => box.scrollTop = 0")
+    expect(bodies(page)).to_have_count(150)
+    expect(page.locator("#history-start")).to_be_visible()
+    assert bodies(page).all_inner_texts() == [f"message {n}" for n in range(1, 151)]
+
+
+def test_resume_after_a_network_drop_has_no_gap_and_no_duplicate(pages, live):
+    page = pages.open()
+    register(page, "ann@example.com")
+    create_room(page, "Flaky")
+    wait_live(page)
+    send(page, "before")
+    bob = api_user(live, "ann@example.com")
+    page.context.set_offline(True)
+    expect(page.locator("#connection")).to_have_text("Reconnecting…")
+    for n in range(1, 6):
+        bob.post_json(f"/v1/logs/{room_id(page)}", {"m": f"while away {n}"}, status=201)
+    page.context.set_offline(False)
+    expect(bodies(page)).to_have_text(["before"] + [f"while away {n}" for n in range(1, 6)], timeout=15000)
+    wait_live(page)
+    send(page, "after")
+    expect(bodies(page)).to_have_count(7)
+
+
+def test_user_data_is_text_never_html(pages):
+    attacker_email = "<svg/onload=alert(3)>@example.com"
+    ann = pages.open()
+    register(ann, attacker_email)
+    create_room(ann, "<b>bold</b><img src=x onerror=alert(2)>")
+    bob = pages.open()
+    register(bob, "bob@example.com")
+    join_room(bob, "<b>bold</b><img src=x onerror=alert(2)>")
+    wait_live(ann, bob)
+    attack = "<img src=x onerror=alert(1)>"
+    send(ann, attack)
+    for page in (ann, bob):
+        expect(bodies(page)).to_have_text([attack], timeout=2000)
+        expect(page.locator("#message-list img, #messages b, .room-item img, .room-item b")).to_have_count(0)
+    expect(bob.locator("#message-list .author").first).to_have_text(attacker_email)
+    assert pages.problems == []
+
+
+def test_last_member_leaving_removes_the_room_everywhere(pages):
+    ann = pages.open()
+    register(ann, "ann@example.com")
+    create_room(ann, "Doomed")
+    bob = pages.open()
+    register(bob, "bob@example.com")
+    join_room(bob, "Doomed")
+    ann_too = pages.open(like=ann)  # ann's second tab, in the room too
+    expect(ann_too.locator("#room-title")).to_have_text("Doomed")
+    wait_live(ann_too)
+
+    bob.get_by_role("button", name="Leave").click()
+    expect(bob.locator("#room-notice")).to_have_text("You left “Doomed”.")
+    expect(bob.locator("#other-rooms .room-item", has_text="Doomed")).to_be_visible()
+    expect(ann.locator("#room-meta")).to_contain_text("Just you")
+
+    ann.get_by_role("button", name="Leave").click()
+    expect(ann.locator("#room-notice")).to_contain_text("it was deleted")
+    expect(ann_too.locator("#room-notice")).to_have_text("“Doomed” was deleted by its last member.", timeout=2000)
+    expect(ann_too.locator("#room-open")).to_be_hidden()
+    # Bob is no member, so no stream tells him: his room list refreshes itself.
+    expect(bob.locator(".room-item", has_text="Doomed")).to_have_count(0, timeout=15000)
+    expect(ann.locator(".room-item", has_text="Doomed")).to_have_count(0)
+
+
+def test_a_message_over_the_rate_waits_and_goes_out_once(pages, serve, settings):
+    server = serve(replace(settings, message_rate=(2, 3)))
+    page = pages.open(server=server)
+    register(page, "ann@example.com")
+    create_room(page, "Busy")
+    for text in ("one", "two", "three"):
+        page.get_by_label("Message").fill(text)
+        page.get_by_label("Message").press("Enter")
+    expect(page.locator("#pending-list .status")).to_contain_text("you are sending too fast")
+    expect(page.locator("#pending-list .message")).to_have_count(0, timeout=6000)
+    assert sorted(bodies(page).all_inner_texts()) == ["one", "three", "two"]
+
+
+def test_retry_after_a_lost_answer_reuses_the_cid(pages, live):
+    page = pages.open()
+    register(page, "ann@example.com")
+    create_room(page, "Retry")
+
+    def lose_the_answer(route):
+        route.fetch()  # the server stores the message, the browser never hears back
+        route.abort()
+    page.route("**/v1/logs/*", lambda route: lose_the_answer(route) if route.request.method == "POST" else route.fallback())
+    page.get_by_label("Message").fill("only once")
+    page.get_by_label("Message").press("Enter")
+    expect(page.locator("#pending-list .status")).to_have_text("Not sent: cannot reach the server.")
+    page.unroute("**/v1/logs/*")
+    page.locator("#pending-list").get_by_role("button", name="Retry").click()
+    expect(page.locator("#pending-list .message")).to_have_count(0)
+    expect(bodies(page)).to_have_text(["only once"])
+    logs = api_user(live, "ann@example.com").get(f"/v1/logs/{room_id(page)}").json["logs"]
+    assert [m["m"] for m in logs] == ["only once"]
+
+
+def test_a_tab_that_lost_its_membership_closes_the_room(pages):
+    ann = pages.open()
+    register(ann, "ann@example.com")
+    create_room(ann, "Two tabs")
+    bob = pages.open()
+    register(bob, "bob@example.com")
+    join_room(bob, "Two tabs")
+    bob_too = pages.open(like=bob)
+    expect(bob_too.locator("#room-title")).to_have_text("Two tabs")
+    bob.get_by_role("button", name="Leave").click()
+    expect(bob_too.locator("#room-notice")).to_have_text("You are no longer a member of “Two tabs”.", timeout=15000)
+
+
+@pytest.fixture
+def image_live(serve, memory_settings):
+    """Images on the embedded path: the upload task runs in-process, files are served from /media."""
+    return serve(memory_settings)
+
+
+def test_images_by_button_drop_and_paste_render_for_both(pages, image_live):
+    ann = pages.open(server=image_live)
+    register(ann, "ann@example.com")
+    create_room(ann, "Pictures")
+    bob = pages.open(server=image_live)
+    register(bob, "bob@example.com")
+    join_room(bob, "Pictures")
+    wait_live(ann, bob)
+
+    with ann.expect_file_chooser() as chooser:
+        ann.get_by_role("button", name="Send an image").click()
+    chooser.value.set_files(files=[{"name": "blue.png", "mimeType": "image/png", "buffer": png()}])
+    for page in (ann, bob):
+        image = page.locator("#message-list .message img")
+        expect(image).to_have_count(1, timeout=10000)
+        assert IMAGE_URL.search(image.get_attribute("src"))
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("img => img.naturalWidth") == 48
+
+    drop = ann.evaluate_handle("""bytes => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(bytes)], "red.png", {type: "image/png"}));
+        return data;
+    }""", list(png(rgb=(214, 40, 40))))
+    ann.dispatch_event("#room-open", "dragover", {"dataTransfer": drop})
+    expect(ann.locator("#drop-zone")).to_be_visible()
+    ann.dispatch_event("#room-open", "drop", {"dataTransfer": drop})
+    expect(bob.locator("#message-list .message img")).to_have_count(2, timeout=10000)
+    ann.locator("#message-input").evaluate("""(input, bytes) => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(bytes)], "green.png", {type: "image/png"}));
+        input.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+    }""", list(png(rgb=(40, 160, 80))))
+    expect(bob.locator("#message-list .message img")).to_have_count(3, timeout=10000)
+    sources = bob.locator("#message-list .message img").evaluate_all("images => images.map(i => i.src)")
+    assert len(set(sources)) == 3
+
+    ann.locator("#image-input").set_input_files(files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hi"}])
+    expect(ann.locator("#room-error")).to_have_text("Only PNG, JPEG, GIF and WebP images can be sent.")
+    # A look-alike URL from elsewhere stays text.
+    send(ann, "https://evil.example/images/" + "a" * 64 + ".png")
+    expect(bob.locator("#message-list .message img")).to_have_count(3)
+
+
+def test_stats_view_shows_counts_and_permitted_activity(pages):
+    ann = pages.open()
+    register(ann, "ann@example.com")
+    create_room(ann, "Counted")
+    admin = pages.open()
+    register(admin, "admin@example.com")
+    ann.get_by_role("button", name="Stats").click()
+    expect(ann.locator("#stats-counts")).to_contain_text("Users")
+    expect(ann.locator("#activity-rows tr").first).to_be_visible()
+    assert set(ann.locator("#activity-rows td:nth-child(2)").all_inner_texts()) == {"ann@example.com"}
+    expect(ann.locator("#stats-scope")).to_contain_text("Your own activity")
+    admin.get_by_role("button", name="Stats").click()
+    expect(admin.locator("#activity-rows td:nth-child(2)", has_text="ann@example.com").first).to_be_visible()
+    ann.keyboard.press("Escape")
+    expect(ann.locator("#stats-pane")).to_be_hidden()
+
+
+def test_keyboard_only_and_phone_layout(pages):
+    page = pages.open(viewport=PHONE)
+    log_in(page, "nobody@example.com", PASSWORD)
+    expect(page.locator("#auth-error")).to_have_text("invalid username or password")
+    register(page, "ann@example.com")
+    page.get_by_label("New room").focus()
+    page.keyboard.type("Pocket")
+    page.keyboard.press("Enter")
+    expect(page.locator("#room-title")).to_have_text("Pocket")
+    expect(page.locator("#rooms-pane")).to_be_hidden()  # one pane at a time on a phone
+    page.keyboard.type("typed, not clicked")  # opening a room focuses the message box
+    page.keyboard.press("Enter")
+    expect(bodies(page)).to_have_text(["typed, not clicked"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    expect(page.get_by_label("Message")).to_be_in_viewport()
+    page.get_by_role("button", name="Back to the room list").click()
+    expect(page.locator("#rooms-pane")).to_be_visible()
+    expect(page.locator("#my-rooms .room-item", has_text="Pocket")).to_be_focused()
