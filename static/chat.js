@@ -128,6 +128,7 @@
   }
 
   function signedOut(notice) {
+    closeStats();
     closeRoom("");
     clearInterval(state.roomsTimer);
     state.user = null;
@@ -366,7 +367,7 @@
       $("room-title").textContent = room.name;
       document.title = `${room.name} · chat`;
       $("room-meta").textContent = room.members === 1
-        ? "Just you: leaving deletes this room and its messages."
+        ? "Only you · leaving deletes the room"
         : plural(room.members, "member");
     }
 

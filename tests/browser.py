@@ -1,4 +1,5 @@
 """Browser-test helpers: the app on a real HTTP server in a thread, Debian's Chromium, page actions."""
+import socket
 import struct
 import threading
 import zlib
@@ -21,7 +22,8 @@ class LiveServer:
     """The app served by waitress on a free port from a background thread."""
 
     def __init__(self, app, settings):
-        options = {**server_options(settings), "threads": 16}
+        self.app = app
+        options = server_options(settings)
         self.server = waitress.create_server(app, host="127.0.0.1", port=0, **options)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
@@ -88,3 +90,64 @@ def png(width: int = 48, height: int = 32, rgb: tuple = (69, 72, 214)) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     pixels = (b"\x00" + bytes(rgb) * width) * height
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b"")
+
+
+class FlakyLink:
+    """A TCP proxy in front of a server that can cut every connection at once, as a network drop does."""
+
+    def __init__(self, target: LiveServer):
+        self.target_port = target.server.effective_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.up = True
+        self.sockets = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, name="flaky-link", daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            if not self.up:
+                client.close()
+                continue
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            with self.lock:
+                self.sockets |= {client, server}
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    def _pipe(self, source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._drop(source, sink)
+
+    def _drop(self, *sockets):
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+            with self.lock:
+                self.sockets.discard(sock)
+
+    def cut(self):
+        """Drop every open connection and refuse new ones until restore()."""
+        self.up = False
+        with self.lock:
+            open_sockets = list(self.sockets)
+        self._drop(*open_sockets)
+
+    def restore(self):
+        self.up = True
+
+    def close(self):
+        self.listener.close()
+        self.cut()
