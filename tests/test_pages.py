@@ -1,4 +1,7 @@
 """The page, the error pages, /healthz."""
+from dataclasses import replace
+from pathlib import Path
+
 import webtest
 
 
@@ -36,3 +39,26 @@ def test_healthz_without_redis(make_app, memory_settings):
 def test_static_has_cache_headers(client):
     res = client.get("/static/chat.css", status=200)
     assert "max-age" in res.headers["Cache-Control"]
+
+
+def test_index_has_a_content_policy_and_versioned_assets(client):
+    res = client.get("/", status=200)
+    policy = res.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "object-src 'none'" in policy and "unsafe-inline" not in policy
+    script = res.html.find("script")["src"]
+    assert script.startswith("/static/chat.js?v=")
+    assert "max-age" in client.get(script, status=200).headers["Cache-Control"]
+    assert res.html.find(id="app")["data-image-base"] == "/media"
+
+
+def test_image_store_origin_is_allowed_in_the_policy(make_app, settings):
+    app = make_app(replace(settings, s3_bucket="pics", s3_public_url="https://cdn.example.com/chat"))
+    res = webtest.TestApp(app).get("/", status=200)
+    assert "img-src 'self' blob: https://cdn.example.com;" in res.headers["Content-Security-Policy"]
+    assert res.html.find(id="app")["data-image-base"] == "https://cdn.example.com/chat"
+
+
+def test_client_script_never_builds_html_from_strings():
+    source = (Path(__file__).parent.parent / "static" / "chat.js").read_text()
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in source
