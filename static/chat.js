@@ -13,7 +13,7 @@
     "^" + app.dataset.imageBase.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "/images/[0-9a-f]{64}\\.(png|jpe?g|gif|webp)$");
   const GROUP_MS = 5 * 60 * 1000;
 
-  const state = { user: null, joined: new Map(), conv: null, roomsTimer: null };
+  const state = { user: null, joined: new Map(), conv: null, roomsTimer: null, roomsAsked: 0 };
 
   // ---- small helpers --------------------------------------------------------------------
 
@@ -149,6 +149,7 @@
   const roomsError = $("rooms-error");
 
   async function loadRooms() {
+    const asked = ++state.roomsAsked;
     let res;
     try {
       res = await api("GET", `/v1/room/${encodeURIComponent(state.user)}`);
@@ -156,7 +157,7 @@
       roomsError.textContent = OFFLINE;
       return;
     }
-    if (!state.user) return;
+    if (!state.user || asked !== state.roomsAsked) return; // logged out, or a newer listing is on its way
     if (!res.ok) {
       roomsError.textContent = apiError(res, "Could not load the rooms.");
       return;
@@ -184,7 +185,7 @@
         class: "room-item" + (state.conv && state.conv.roomid === room.roomid ? " current" : ""),
         "data-roomid": room.roomid,
         title: joined ? `Open ${room.name}` : `Join ${room.name}`,
-        onclick: () => (joined ? openRoom(room.roomid) : joinRoom(room.roomid)),
+        onclick: () => (joined ? openRoom(room.roomid) : joinRoom(room)),
       },
       el("span", { class: "room-name" }, room.name),
       el("span", { class: "room-count" }, plural(room.members, "member")),
@@ -213,26 +214,27 @@
   $("create-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = $("room-name");
+    const name = input.value.trim();
     try {
-      const res = await roomAction("enter", null, input.value.trim());
+      const res = await roomAction("enter", null, name);
       if (!res.ok) {
         roomsError.textContent = apiError(res, "Could not create the room.");
         return;
       }
       input.value = "";
       await loadRooms();
-      openRoom(res.data.roomid);
+      openRoom(res.data.roomid, { roomid: res.data.roomid, name: name || "Untitled room", members: 1 });
     } catch {
       roomsError.textContent = OFFLINE;
     }
   });
 
-  async function joinRoom(roomid) {
+  async function joinRoom(room) {
     try {
-      const res = await roomAction("enter", roomid);
+      const res = await roomAction("enter", room.roomid);
       if (res.ok) {
         await loadRooms();
-        openRoom(roomid);
+        openRoom(room.roomid, { ...room, members: room.members + 1 });
       } else {
         roomsError.textContent = res.status === 400 ? "That room no longer exists." : apiError(res);
         loadRooms();
@@ -261,8 +263,9 @@
     loadRooms();
   });
 
-  function openRoom(roomid) {
-    const room = state.joined.get(roomid);
+  /** Open one of our rooms; `known` stands in while a newer room listing is still on its way. */
+  function openRoom(roomid, known) {
+    const room = state.joined.get(roomid) || known;
     if (!room) return;
     closeStats();
     if (!state.conv || state.conv.roomid !== roomid) {
@@ -749,7 +752,7 @@
     imageInput.value = "";
   });
 
-  input.addEventListener("paste", (event) => {
+  document.addEventListener("paste", (event) => {
     const files = Array.from(event.clipboardData.files);
     if (files.length === 0 || !state.conv) return;
     event.preventDefault();
