@@ -13,7 +13,7 @@
     "^" + app.dataset.imageBase.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "/images/[0-9a-f]{64}\\.(png|jpe?g|gif|webp)$");
   const GROUP_MS = 5 * 60 * 1000;
 
-  const state = { user: null, joined: new Map(), conv: null, roomsTimer: null, roomsAsked: 0 };
+  const state = { user: null, joined: new Map(), names: new Map(), conv: null, roomsTimer: null, roomsAsked: 0 };
 
   // ---- small helpers --------------------------------------------------------------------
 
@@ -133,6 +133,7 @@
     clearInterval(state.roomsTimer);
     state.user = null;
     state.joined = new Map();
+    state.names = new Map();
     $("my-rooms").replaceChildren();
     $("other-rooms").replaceChildren();
     show($("chat-view"), false);
@@ -165,6 +166,7 @@
     roomsError.textContent = "";
     const { allrooms, join_rooms: mine } = res.data;
     state.joined = new Map(mine.map((room) => [room.roomid, room]));
+    for (const room of allrooms.concat(mine)) state.names.set(room.roomid, room.name);
     renderRooms($("my-rooms"), mine, true);
     renderRooms($("other-rooms"), allrooms.filter((room) => !state.joined.has(room.roomid)), false);
     show($("my-rooms-empty"), mine.length === 0);
@@ -782,13 +784,16 @@
   const statsPane = $("stats-pane");
   const COUNTS = [
     ["user", "Users"], ["room", "Rooms created"], ["rooms_open", "Rooms open"], ["messages", "Messages"],
+    ["uploads", "Images"],
   ];
+  const ROOM_ACTS = new Set(["create", "enter", "leave", "delete"]);
+  let olderActivity = null; // the `before` of the next older page of the activity log
 
-  async function loadStats() {
+  async function loadStats(before) {
     const error = $("stats-error");
     let res;
     try {
-      res = await api("GET", "/v1/stats");
+      res = await api("GET", before ? `/v1/stats?before=${before}` : "/v1/stats");
     } catch {
       error.textContent = OFFLINE;
       return;
@@ -799,23 +804,55 @@
     }
     error.textContent = "";
     const stats = res.data;
+    const logs = Array.isArray(stats.logs) ? stats.logs : [];
+    const rows = logs.map((entry) => el("tr", {},
+      el("td", {}, timeElement(entry.t)),
+      el("td", {}, entry.u),
+      el("td", {}, el("span", { class: `act act-${entry.act}` }, entry.act)),
+      activityDetail(entry)));
+    olderActivity = stats.next || null;
+    show($("stats-older"), Boolean(olderActivity));
+    if (before) {
+      $("activity-rows").append(...rows);
+      return;
+    }
+    $("activity-rows").replaceChildren(...rows);
     $("stats-counts").replaceChildren(...COUNTS.filter(([key]) => typeof stats[key] === "number").map(([key, label]) =>
       el("div", { class: "count" }, el("dt", {}, label), el("dd", {}, stats[key].toLocaleString()))));
-    $("stats-updated").textContent = stats.updated ? `Counted ${timeLabel(stats.updated)}` : "";
-    const logs = Array.isArray(stats.logs) ? stats.logs : [];
+    $("stats-updated").textContent = stats.updated ? `Counted ${timeLabel(stats.updated)}` : "Not counted yet";
+    renderDays(Array.isArray(stats.messages_per_day) ? stats.messages_per_day : []);
     const everyone = logs.some((entry) => entry.u !== state.user);
     $("stats-scope").textContent = everyone
       ? "Everyone's activity, newest first (you are an administrator)."
       : "Your own activity, newest first; administrators see everyone's.";
-    $("activity-rows").replaceChildren(...logs.map((entry) => el("tr", {},
-      el("td", {}, timeElement(entry.t)),
-      el("td", {}, entry.u),
-      el("td", {}, el("span", { class: `act act-${entry.act}` }, entry.act)),
-      el("td", { class: "detail" }, entry.m))));
+  }
+
+  /** An activity entry's detail: a room's name where the page knows it (its id otherwise), else the text. */
+  function activityDetail(entry) {
+    const name = ROOM_ACTS.has(entry.act) && state.names.get(entry.m);
+    return el("td", { class: "detail", title: name ? `room ${entry.m}` : "" }, name || entry.m);
+  }
+
+  /** Messages per day as bars; each bar's text says its day and count. */
+  function renderDays(days) {
+    const most = Math.max(1, ...days.map((day) => day.messages));
+    show($("days-heading"), days.length > 0);
+    $("days").replaceChildren(...days.map((day) => {
+      const date = new Date(`${day.day}T00:00:00Z`);
+      const label = date.toLocaleDateString([], { month: "short", day: "numeric", timeZone: "UTC" });
+      const bar = el("span", { class: "bar" });
+      bar.style.height = `${Math.round((day.messages / most) * 100)}%`;
+      return el("li", { title: `${label}: ${plural(day.messages, "message")}` },
+        el("span", { class: "bar-value" }, day.messages ? String(day.messages) : ""),
+        el("span", { class: "bar-track" }, bar),
+        el("span", { class: "bar-day" }, String(date.getUTCDate())),
+        el("span", { class: "visually-hidden" }, ` ${label}`));
+    }));
   }
 
   function openStats() {
     show(statsPane, true);
+    $("stats-button").setAttribute("aria-pressed", "true");
     app.classList.add("in-stats");
     $("stats-close").focus();
     loadStats();
@@ -824,13 +861,15 @@
   function closeStats() {
     if (statsPane.hidden) return;
     show(statsPane, false);
+    $("stats-button").setAttribute("aria-pressed", "false");
     app.classList.remove("in-stats");
     $("stats-button").focus();
   }
 
   $("stats-button").addEventListener("click", () => (statsPane.hidden ? openStats() : closeStats()));
   $("stats-close").addEventListener("click", closeStats);
-  $("stats-refresh").addEventListener("click", loadStats);
+  $("stats-refresh").addEventListener("click", () => loadStats());
+  $("stats-older").addEventListener("click", () => olderActivity && loadStats(olderActivity));
   document.addEventListener("keydown", (event) => { if (event.key === "Escape") closeStats(); });
 
   // ---- start ----------------------------------------------------------------------------

@@ -72,8 +72,8 @@ def open_room(page: Page, name: str) -> None:
 
 def send(page: Page, text: str) -> None:
     """Type a message and press Enter; wait until the server has accepted it."""
-    page.get_by_label("Message").fill(text)
-    page.get_by_label("Message").press("Enter")
+    page.get_by_label("Message", exact=True).fill(text)
+    page.get_by_label("Message", exact=True).press("Enter")
     expect(page.locator("#message-input")).to_have_value("")
     expect(page.locator("#pending-list .message")).to_have_count(0)
 

@@ -144,10 +144,10 @@ def test_two_users_talk_live_and_a_reload_keeps_the_history(pages):
     started = time.monotonic()
     expect(bodies(bob)).to_have_text(["hello bob"], timeout=2000)
     assert time.monotonic() - started < 2
-    bob.get_by_label("Message").fill("hi ann")
-    bob.get_by_label("Message").press("Shift+Enter")
-    bob.get_by_label("Message").press_sequentially("how are you?")
-    bob.get_by_label("Message").press("Enter")
+    bob.get_by_label("Message", exact=True).fill("hi ann")
+    bob.get_by_label("Message", exact=True).press("Shift+Enter")
+    bob.get_by_label("Message", exact=True).press_sequentially("how are you?")
+    bob.get_by_label("Message", exact=True).press("Enter")
     expect(bodies(ann)).to_have_text(["hello bob", "hi ann\nhow are you?"], timeout=2000)
     expect(bodies(bob)).to_have_text(["hello bob", "hi ann\nhow are you?"])
     expect(bob.locator("#message-list .message.mine")).to_have_count(1)
@@ -258,8 +258,8 @@ def test_a_message_over_the_rate_waits_and_goes_out_once(pages, serve, settings)
     register(page, "ann@example.com")
     create_room(page, "Busy")
     for text in ("one", "two", "three"):
-        page.get_by_label("Message").fill(text)
-        page.get_by_label("Message").press("Enter")
+        page.get_by_label("Message", exact=True).fill(text)
+        page.get_by_label("Message", exact=True).press("Enter")
     expect(page.locator("#pending-list .status", has_text="you are sending too fast")).to_have_count(1)
     expect(page.locator("#pending-list .message")).to_have_count(0, timeout=6000)
     assert sorted(bodies(page).all_inner_texts()) == ["one", "three", "two"]
@@ -274,8 +274,8 @@ def test_retry_after_a_lost_answer_reuses_the_cid(pages, live):
         route.fetch()  # the server stores the message, the browser never hears back
         route.abort()
     page.route("**/v1/logs/*", lambda route: lose_the_answer(route) if route.request.method == "POST" else route.fallback())
-    page.get_by_label("Message").fill("only once")
-    page.get_by_label("Message").press("Enter")
+    page.get_by_label("Message", exact=True).fill("only once")
+    page.get_by_label("Message", exact=True).press("Enter")
     expect(page.locator("#pending-list .status")).to_have_text("Not sent: cannot reach the server.")
     page.unroute("**/v1/logs/*")
     page.locator("#pending-list").get_by_role("button", name="Retry").click()
@@ -299,16 +299,16 @@ def test_a_tab_that_lost_its_membership_closes_the_room(pages):
 
 
 @pytest.fixture
-def image_live(serve, memory_settings):
-    """Images on the embedded path: the upload task runs in-process, files are served from /media."""
+def embedded_live(serve, memory_settings):
+    """The embedded default's way: tasks (image uploads, stats counts) run in-process, images come from /media."""
     return serve(memory_settings)
 
 
-def test_images_by_button_drop_and_paste_render_for_both(pages, image_live):
-    ann = pages.open(server=image_live)
+def test_images_by_button_drop_and_paste_render_for_both(pages, embedded_live):
+    ann = pages.open(server=embedded_live)
     register(ann, "ann@example.com")
     create_room(ann, "Pictures")
-    bob = pages.open(server=image_live)
+    bob = pages.open(server=embedded_live)
     register(bob, "bob@example.com")
     join_room(bob, "Pictures")
     wait_live(ann, bob)
@@ -348,21 +348,33 @@ def test_images_by_button_drop_and_paste_render_for_both(pages, image_live):
     expect(bob.locator("#message-list .message img")).to_have_count(3)
 
 
-def test_stats_view_shows_counts_and_permitted_activity(pages):
-    ann = pages.open()
+def test_stats_view_shows_counts_and_permitted_activity(pages, embedded_live, artifacts):
+    ann = pages.open(server=embedded_live)
     register(ann, "ann@example.com")
     create_room(ann, "Counted")
-    admin = pages.open()
+    send(ann, "one for the chart")
+    admin = pages.open(server=embedded_live)
     register(admin, "admin@example.com")
     ann.get_by_role("button", name="Stats").click()
-    expect(ann.locator("#stats-counts")).to_contain_text("Users")
-    expect(ann.locator("#activity-rows tr").first).to_be_visible()
+    expect(ann.get_by_role("heading", name="Stats")).to_be_visible()
+    users = ann.locator("#stats-counts .count", has_text="Users").locator("dd")
+    deadline = time.monotonic() + 15
+    while users.count() == 0 or users.inner_text() != "2":  # the counts are a snapshot, taken 2 s after changes
+        assert time.monotonic() < deadline, "the stats snapshot never counted both users"
+        ann.wait_for_timeout(500)
+        ann.get_by_role("button", name="Refresh").click()
+    expect(ann.locator("#stats-counts .count", has_text="Rooms created").locator("dd")).to_have_text("1")
+    expect(ann.locator("#days li").last).to_contain_text("1")
     assert set(ann.locator("#activity-rows td:nth-child(2)").all_inner_texts()) == {"ann@example.com"}
+    assert {"register", "create", "message"} <= set(ann.locator("#activity-rows .act").all_inner_texts())
     expect(ann.locator("#stats-scope")).to_contain_text("Your own activity")
     admin.get_by_role("button", name="Stats").click()
     expect(admin.locator("#activity-rows td:nth-child(2)", has_text="ann@example.com").first).to_be_visible()
+    expect(admin.locator("#stats-scope")).to_contain_text("Everyone's activity")
+    admin.screenshot(path=artifacts / "stats-admin.png")
     ann.keyboard.press("Escape")
     expect(ann.locator("#stats-pane")).to_be_hidden()
+    expect(ann.locator("#room-title")).to_have_text("Counted")
 
 
 def test_keyboard_only_and_phone_layout(pages):
@@ -379,20 +391,20 @@ def test_keyboard_only_and_phone_layout(pages):
     page.keyboard.press("Enter")
     expect(bodies(page)).to_have_text(["typed, not clicked"])
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    expect(page.get_by_label("Message")).to_be_in_viewport()
+    expect(page.get_by_label("Message", exact=True)).to_be_in_viewport()
     page.get_by_role("button", name="Back to the room list").click()
     expect(page.locator("#rooms-pane")).to_be_visible()
     expect(page.locator("#my-rooms .room-item", has_text="Pocket")).to_be_focused()
 
 
-def test_a_busy_room_reads_well_on_desktop_and_phone(pages, image_live, artifacts):
-    ann = pages.open(server=image_live)
+def test_a_busy_room_reads_well_on_desktop_and_phone(pages, embedded_live, artifacts):
+    ann = pages.open(server=embedded_live)
     register(ann, "ann@example.com")
     create_room(ann, "Design review")
     roomid = room_id(ann)
     people = {}
     for email in ("bob@example.com", "carol.longname@example.com"):
-        people[email] = client = webtest.TestApp(image_live.app)
+        people[email] = client = webtest.TestApp(embedded_live.app)
         client.post_json("/auth/register", {"username": email, "password": PASSWORD}, status=201)
         client.post_json("/v1/room", {"userid": email, "action": "enter", "roomid": roomid}, status=200)
     bob, carol = people.values()
@@ -416,7 +428,7 @@ def test_a_busy_room_reads_well_on_desktop_and_phone(pages, image_live, artifact
     expect(bodies(ann).last).to_be_in_viewport()
     ann.screenshot(path=artifacts / "busy-room-desktop.png")
 
-    phone = pages.open(viewport=PHONE, server=image_live)
+    phone = pages.open(viewport=PHONE, server=embedded_live)
     log_in(phone, "carol.longname@example.com")
     expect(phone.locator("#my-rooms .room-item")).to_have_count(1)
     phone.screenshot(path=artifacts / "phone-rooms.png")

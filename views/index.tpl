@@ -4,7 +4,7 @@
     <h1 class="brand"><span class="brand-mark" aria-hidden="true"></span>chat</h1>
     <nav id="account" class="account" aria-label="Account" hidden>
       <span id="whoami" class="whoami"></span>
-      <button id="stats-button" type="button" class="ghost">Stats</button>
+      <button id="stats-button" type="button" class="ghost" aria-pressed="false">Stats</button>
       <button id="logout-button" type="button" class="ghost">Log out</button>
     </nav>
   </header>
@@ -96,6 +96,8 @@
       <div class="stats-body">
         <p id="stats-error" class="error" role="alert"></p>
         <dl id="stats-counts" class="counts"></dl>
+        <h3 id="days-heading" hidden>Messages per day (UTC, last 14 days)</h3>
+        <ol id="days" class="days" aria-labelledby="days-heading"></ol>
         <h3>Activity</h3>
         <p id="stats-scope" class="hint small"></p>
         <div class="table-wrap">
@@ -104,6 +106,7 @@
             <tbody id="activity-rows"></tbody>
           </table>
         </div>
+        <button id="stats-older" type="button" class="ghost older" hidden>Older activity</button>
       </div>
     </section>
   </div>
