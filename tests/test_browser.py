@@ -343,6 +343,11 @@ def test_images_by_button_drop_and_paste_render_for_both(pages, embedded_live):
 
     ann.locator("#image-input").set_input_files(files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hi"}])
     expect(ann.locator("#room-error")).to_have_text("Only PNG, JPEG, GIF and WebP images can be sent.")
+    # Declared a PNG, but the server judges by the bytes.
+    ann.locator("#image-input").set_input_files(files=[{"name": "fake.png", "mimeType": "image/png", "buffer": b"hi"}])
+    expect(ann.locator("#pending-list .status")).to_have_text("Not sent: that file is not a PNG, JPEG, GIF or WebP image.")
+    ann.locator("#pending-list").get_by_role("button", name="Discard").click()
+    expect(ann.locator("#pending-list .message")).to_have_count(0)
     # A look-alike URL from elsewhere stays text.
     send(ann, "https://evil.example/images/" + "a" * 64 + ".png")
     expect(bob.locator("#message-list .message img")).to_have_count(3)
