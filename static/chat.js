@@ -94,7 +94,8 @@
       } else if (res.status === 429) {
         authError.textContent = `Too many attempts: try again in ${seconds(res.retryAfter)}.`;
       } else {
-        authError.textContent = apiError(res);
+        const text = apiError(res);
+        authError.textContent = text.charAt(0).toUpperCase() + text.slice(1);
       }
     } catch {
       authError.textContent = OFFLINE;

@@ -106,7 +106,7 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     page.get_by_label("Email").fill("not an email")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.locator("#auth-error")).to_contain_text("username must be an email address")
+    expect(page.locator("#auth-error")).to_contain_text("Username must be an email address")
     page.screenshot(path=artifacts / "login-error.png")
     register(page, "ann@example.com")
     page.reload()
@@ -116,7 +116,7 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     page.reload()
     expect(page.get_by_label("Email")).to_be_visible()
     log_in(page, "ann@example.com", "wrong password")
-    expect(page.locator("#auth-error")).to_have_text("invalid username or password")
+    expect(page.locator("#auth-error")).to_have_text("Invalid username or password")
     log_in(page, "ann@example.com")
     expect(page.locator("#whoami")).to_have_text("ann@example.com")
     other = pages.open()
@@ -125,7 +125,7 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     other.get_by_label("Email").fill("ann@example.com")
     other.get_by_label("Password").fill(PASSWORD)
     other.get_by_role("button", name="Create account").click()
-    expect(other.locator("#auth-error")).to_have_text("this email is already registered")
+    expect(other.locator("#auth-error")).to_have_text("This email is already registered")
 
 
 def test_two_users_talk_live_and_a_reload_keeps_the_history(pages):
@@ -385,7 +385,7 @@ def test_stats_view_shows_counts_and_permitted_activity(pages, embedded_live, ar
 def test_keyboard_only_and_phone_layout(pages):
     page = pages.open(viewport=PHONE)
     log_in(page, "nobody@example.com", PASSWORD)
-    expect(page.locator("#auth-error")).to_have_text("invalid username or password")
+    expect(page.locator("#auth-error")).to_have_text("Invalid username or password")
     register(page, "ann@example.com")
     page.get_by_label("New room").focus()
     page.keyboard.type("Pocket")
