@@ -819,9 +819,10 @@
     }
     $("activity-rows").replaceChildren(...rows);
     $("stats-counts").replaceChildren(...COUNTS.filter(([key]) => typeof stats[key] === "number").map(([key, label]) =>
-      el("div", { class: "count" }, el("dt", {}, label), el("dd", {}, stats[key].toLocaleString()))));
+      el("div", { class: "count" }, el("dt", {}, label),
+        el("dd", {}, stats.updated ? stats[key].toLocaleString() : "–"))));
     $("stats-updated").textContent = stats.updated ? `Counted ${timeLabel(stats.updated)}` : "Not counted yet";
-    renderDays(Array.isArray(stats.messages_per_day) ? stats.messages_per_day : []);
+    renderDays(stats.updated && Array.isArray(stats.messages_per_day) ? stats.messages_per_day : []);
     const everyone = logs.some((entry) => entry.u !== state.user);
     $("stats-scope").textContent = everyone
       ? "Everyone's activity, newest first (you are an administrator)."
