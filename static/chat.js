@@ -116,6 +116,7 @@
   function signedIn(user) {
     state.user = user;
     $("whoami").textContent = user;
+    $("whoami").title = `Logged in as ${user}`;
     show($("auth-view"), false);
     show($("account"), true);
     show($("chat-view"), true);
