@@ -67,5 +67,5 @@ def room_action():
 
 
 def register(app) -> None:
-    app.get("/v1/room/<userid>", callback=list_rooms)
+    app.get("/v1/room/<userid:path>", callback=list_rooms)  # an email may hold a "/"
     app.post("/v1/room", callback=room_action)

@@ -168,3 +168,9 @@ def test_in_process_mode_works_too(make_app, memory_settings):
     ann.post_json("/auth/register", {"username": "ann@example.com", "password": "long enough"}, status=201)
     roomid = ann.post_json("/v1/room", {"userid": "ann@example.com", "action": "enter", "roomid": None}).json["roomid"]
     ann.post_json(f"/v1/logs/{roomid}", {"m": "hi"}, status=201)
+
+
+def test_an_email_with_a_slash_lists_its_rooms(new_user):
+    odd = new_user("a/b@example.com")
+    create(odd)
+    assert len(odd.get("/v1/room/a%2Fb@example.com").json["join_rooms"]) == 1
