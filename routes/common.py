@@ -48,8 +48,64 @@ def too_many(retry_after: int, what: str = "too many requests"):
     fail(429, f"{what}; retry after {retry_after} s", {"Retry-After": str(retry_after)})
 
 
+class RepeatedKey(ValueError):
+    """A JSON object names a key twice: parsers disagree on which value wins, so refuse it."""
+
+
+def _unique_object(pairs: list) -> dict:
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        raise RepeatedKey()
+    return fields
+
+
+def _bad_text(fields: dict) -> str | None:
+    """Why some string in a parsed body (keys included) is unacceptable, or None; iterative, as bodies nest deep."""
+    pending = [fields]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return "request body must not contain NUL characters"
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate from a JSON \ud800 escape: MongoDB cannot store it
+                return "request body must be valid Unicode (no lone surrogates)"
+    return None
+
+
+def _json_fields(text: str) -> dict:
+    try:
+        fields = json.loads(text, object_pairs_hook=_unique_object) if text.strip() else {}
+    except RepeatedKey:
+        fail(400, "request body repeats a key")
+    except (ValueError, RecursionError):
+        fail(400, "request body is not valid JSON")
+    if not isinstance(fields, dict):
+        fail(400, "request body must be a JSON object")
+    return fields
+
+
+def _form_fields(text: str) -> dict:
+    fields = {}
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=100,
+                          errors="strict")
+    except ValueError:  # UnicodeDecodeError too: a %-escape that is not UTF-8
+        fail(400, "request body is not a valid form")
+    for key, value in pairs:
+        # A repeated field is a list: the wrong type for every field we take.
+        fields[key] = [fields[key], value] if key in fields else value
+    return fields
+
+
 def read_fields() -> dict:
-    """The request's fields from a JSON object or a urlencoded form; 400 for anything else."""
+    """The request's fields from a JSON object or a urlencoded form; 400 or 415 for anything else."""
     body = request.body.read(BODY_LIMIT + 1)
     if len(body) > BODY_LIMIT:
         fail(413, f"request body over {BODY_LIMIT} bytes")
@@ -57,22 +113,16 @@ def read_fields() -> dict:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         fail(400, "request body is not valid UTF-8")
-    if request.content_type.split(";")[0].strip().lower() == "application/json":
-        try:
-            fields = json.loads(text) if text.strip() else {}
-        except (ValueError, RecursionError):
-            fail(400, "request body is not valid JSON")
-        if not isinstance(fields, dict):
-            fail(400, "request body must be a JSON object")
-        return fields
-    fields = {}
-    try:
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=100)
-    except ValueError:
-        fail(400, "request body is not a valid form")
-    for key, value in pairs:
-        # A repeated field is a list: the wrong type for every field we take.
-        fields[key] = [fields[key], value] if key in fields else value
+    kind = request.content_type.split(";")[0].strip().lower()
+    if kind == "application/json":
+        fields = _json_fields(text)
+    elif kind == "application/x-www-form-urlencoded" or not (kind or body):
+        fields = _form_fields(text)
+    else:
+        fail(415, "send the body as application/json or application/x-www-form-urlencoded")
+    problem = _bad_text(fields)
+    if problem:
+        fail(400, problem)
     return fields
 
 
@@ -113,7 +163,11 @@ def check_self(userid) -> None:
 
 
 def guard_request() -> None:
-    """Before every request: refuse cross-site POSTs and oversize bodies before reading them."""
+    """Before every request: refuse paths that are not UTF-8, cross-site POSTs, and oversize bodies before reading them."""
+    try:
+        request.environ["bottle.raw_path"].encode("latin-1").decode("utf-8")
+    except UnicodeError:  # bottle would drop the bad bytes and route to a different path
+        abort(400, "the path is not valid UTF-8")
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         origin = request.headers.get("Origin")
         if origin is not None and urlsplit(origin).netloc.lower() != request.urlparts.netloc.lower():

@@ -1,0 +1,296 @@
+"""Hostile input: wrong types and operators in every field, broken encodings, huge and deep bodies,
+repeated keys, wrong content types, bad paths and bad cookies. Each gets a clear 4xx and the
+database holds nothing it should not."""
+import hashlib
+import io
+import json
+import secrets
+from datetime import timedelta
+from urllib.parse import quote
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+import webtest
+
+from store.db import now
+from tests.conftest import PASSWORD
+from tests.test_rooms import create
+
+NEW_USER = "newcomer@example.com"
+# Every field of every JSON route, with a valid body for that route; "USER"/"ROOM" become the fixture's.
+ROUTES = {
+    "register": ("/auth/register", {"username": NEW_USER, "password": PASSWORD}),
+    "login": ("/auth/login", {"username": "USER", "password": PASSWORD}),
+    "room": ("/v1/room", {"userid": "USER", "action": "enter", "roomid": None, "name": "a room"}),
+    "message": ("/v1/logs/ROOM", {"m": "hello", "cid": "c-1"}),
+}
+FIELDS = [(route, field) for route, (_, body) in ROUTES.items() for field in body]
+WRONG_TYPES = [{"$ne": None}, {"$gt": ""}, {"$where": "sleep(1000)"}, {"$regex": ".*"}, ["x"], [], {},
+               42, 4.2, True, None]
+NULLABLE = {("room", "roomid"), ("room", "name"), ("message", "cid")}  # null is a valid value there
+
+
+@pytest.fixture
+def ann(new_user):
+    """A user (`.user`) with a room (`.room`) and the database (`.db`)."""
+    client = new_user()
+    client.room = create(client, "talk")
+    client.db = client.app.config["chat.store"].db
+    return client
+
+
+def request_for(ann, route: str, **changes) -> tuple[str, dict]:
+    """A route's URL and its valid body with some fields changed (a value of ... removes the field)."""
+    url, body = ROUTES[route]
+    body = {**body, **changes}
+    body = {k: {"USER": ann.user, "ROOM": ann.room}.get(v, v) if isinstance(v, str) else v
+            for k, v in body.items() if v is not ...}
+    return url.replace("ROOM", ann.room), body
+
+
+def snapshot(db) -> dict:
+    """What the tests must not change: every user, room and message."""
+    return {name: sorted(map(repr, db[name].find({}, {"_id": 1, "members": 1, "n": 1, "name": 1, "m": 1})))
+            for name in ("users", "rooms", "messages")}
+
+
+def stored_strings(value):
+    """Every key and string in a stored document, iteratively."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+            yield from item.keys()
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            yield item
+
+
+def assert_clean(db) -> None:
+    """No operator keys and no NUL anywhere in the database."""
+    for name in db.list_collection_names():
+        for doc in db[name].find():
+            for text in stored_strings(doc):
+                assert not text.startswith("$") or name == "counters", (name, doc)
+                assert "\x00" not in text, (name, doc)
+
+
+def assert_refused(res, route: str) -> None:
+    """A 400 with a clear error in the route's shape."""
+    assert res.status_int == 400
+    if route == "room" and res.content_type == "text/plain":
+        assert res.text == "wrong request format"
+    else:
+        assert res.content_type == "application/json" and res.json["error"]
+
+
+@pytest.fixture
+def unchanged(ann):
+    """Assert, after the test, that the database holds nothing new and nothing hostile."""
+    before = snapshot(ann.db)
+    yield
+    assert snapshot(ann.db) == before
+    assert_clean(ann.db)
+
+
+@pytest.mark.parametrize("route, field", FIELDS)
+@pytest.mark.parametrize("value", WRONG_TYPES, ids=json.dumps)
+def test_wrong_type_in_every_field_is_400(ann, unchanged, route, field, value):
+    if value is None and (route, field) in NULLABLE:
+        pytest.skip("null is valid here")
+    url, body = request_for(ann, route, **{field: value})
+    assert_refused(ann.post_json(url, body, expect_errors=True), route)
+
+
+@pytest.mark.parametrize("route, field", FIELDS)
+def test_missing_required_field_is_400(ann, unchanged, route, field):
+    if (route, field) in NULLABLE - {("room", "roomid")}:
+        pytest.skip("the field is optional")
+    url, body = request_for(ann, route, **{field: ...})
+    assert_refused(ann.post_json(url, body, expect_errors=True), route)
+
+
+@pytest.mark.parametrize("route, field", FIELDS)
+@pytest.mark.parametrize("text", ["a\x00b", "\x00"], ids=["inner", "alone"])
+@pytest.mark.parametrize("as_form", [False, True], ids=["json", "form"])
+def test_nul_in_every_field_is_400(ann, unchanged, route, field, text, as_form):
+    url, body = request_for(ann, route, **{field: text})
+    if as_form:
+        res = ann.post(url, {k: v for k, v in body.items() if v is not None}, expect_errors=True)
+    else:
+        res = ann.post_json(url, body, expect_errors=True)
+    assert res.status_int == 400 and res.json == {"error": "request body must not contain NUL characters"}
+
+
+@pytest.mark.parametrize("route, field", FIELDS)
+def test_lone_surrogate_in_every_field_is_400(ann, unchanged, route, field):
+    url, body = request_for(ann, route, **{field: "x\ud800y"})
+    raw = json.dumps(body)  # ASCII with a \ud800 escape: valid JSON, not valid Unicode
+    res = ann.post(url, raw, content_type="application/json", expect_errors=True)
+    assert res.status_int == 400 and res.json == {"error": "request body must be valid Unicode (no lone surrogates)"}
+
+
+@pytest.mark.parametrize("raw, content_type", [
+    (b'{"m": "caf\xe9"}', "application/json"),  # Latin-1, not UTF-8
+    (b'{"m": "\xed\xa0\x80"}', "application/json"),  # a UTF-8-encoded surrogate
+    (b"m=caf\xe9", "application/x-www-form-urlencoded"),
+    (b"m=caf%E9", "application/x-www-form-urlencoded"),  # a %-escape that is not UTF-8
+    (b"m=%ED%A0%80", "application/x-www-form-urlencoded"),
+])
+def test_invalid_utf8_body_is_400(ann, unchanged, raw, content_type):
+    res = ann.post(f"/v1/logs/{ann.room}", raw, content_type=content_type, expect_errors=True)
+    assert res.status_int == 400 and res.json["error"] in (
+        "request body is not valid UTF-8", "request body is not a valid form")
+
+
+@pytest.mark.parametrize("route, field", FIELDS)
+@pytest.mark.parametrize("as_form", [False, True], ids=["json", "form"])
+def test_a_megabyte_string_in_every_field_is_413(ann, unchanged, route, field, as_form):
+    url, body = request_for(ann, route, **{field: "x" * 1024 * 1024})
+    if as_form:
+        res = ann.post(url, {k: v for k, v in body.items() if v is not None}, expect_errors=True)
+    else:
+        res = ann.post_json(url, body, expect_errors=True)
+    assert res.status_int == 413 and res.json == {"error": "request body over 65536 bytes"}
+
+
+def raw_call(app, method: str, path: bytes, body: bytes = b"", headers: dict | None = None,
+             length: bool = True) -> tuple[int, dict, bytes]:
+    """Call the WSGI app with bytes no HTTP client library would send (a path that is not UTF-8, no length)."""
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path.decode("latin-1"), "wsgi.input": io.BytesIO(body)}
+    if length:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    for name, value in (headers or {}).items():
+        key = name.upper().replace("-", "_")
+        environ[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
+    setup_testing_defaults(environ)
+    answer = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer.update(status=int(status.split()[0]), headers=dict(headers))
+    data = b"".join(app(environ, start_response))
+    return answer["status"], answer["headers"], data
+
+
+def test_a_chunked_megabyte_body_is_413(ann, unchanged):
+    """No Content-Length for the guard to check: the body's reader stops at the limit."""
+    data = json.dumps({"m": "x" * 1024 * 1024}).encode()
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(data[i:i + 8192]), data[i:i + 8192]) for i in range(0, len(data), 8192))
+    status, _, answer = raw_call(ann.app, "POST", f"/v1/logs/{ann.room}".encode(), chunks + b"0\r\n\r\n",
+                                 length=False, headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked",
+                                                        "Cookie": f"session={ann.cookies['session']}"})
+    assert status == 413 and json.loads(answer) == {"error": "request body over 65536 bytes"}
+
+
+@pytest.mark.parametrize("raw", [
+    b"[" * 100_000,  # over the body limit: refused before parsing
+    b"[" * 60_000,  # under it: the parser's RecursionError
+    b'{"m": ' + b"[" * 60_000 + b"]" * 60_000 + b"}",
+    b'{"m": ' + b'{"a": ' * 10_000 + b"1" + b"}" * 10_001,
+    b'{"m": ' + b"[" * 900 + b"]" * 900 + b"}",  # parses: then m is not a string
+])
+def test_deeply_nested_json_is_4xx(ann, unchanged, raw):
+    res = ann.post(f"/v1/logs/{ann.room}", raw, content_type="application/json", expect_errors=True)
+    assert res.status_int == (413 if len(raw) > 65536 else 400)
+    assert res.json["error"]
+
+
+@pytest.mark.parametrize("route, field", FIELDS)
+def test_a_repeated_json_key_is_400(ann, unchanged, route, field):
+    url, body = request_for(ann, route)
+    pairs = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in body.items())
+    raw = "{" + pairs + f", {json.dumps(field)}: {json.dumps(body[field])}" + "}"
+    res = ann.post(url, raw, content_type="application/json", expect_errors=True)
+    assert res.status_int == 400 and res.json == {"error": "request body repeats a key"}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data; boundary=x", "application/xml",
+                                          "application/json-patch+json", "application/x-www-form-urlencodedx"])
+def test_wrong_content_type_is_415(ann, unchanged, route, content_type):
+    url, body = request_for(ann, route, roomid=...)  # a form-shaped body, sent under the wrong name
+    raw = "&".join(f"{k}={quote(str(v))}" for k, v in body.items())
+    res = ann.post(url, raw, content_type=content_type, expect_errors=True)
+    assert res.status_int == 415
+    assert res.json == {"error": "send the body as application/json or application/x-www-form-urlencoded"}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_body_without_content_type_is_415(ann, unchanged, route):
+    url, body = request_for(ann, route)
+    status, _, data = raw_call(ann.app, "POST", url.encode(), json.dumps(body).encode(),
+                               headers={"Cookie": f"session={ann.cookies['session']}"})
+    assert status == 415 and json.loads(data)["error"]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_json_sent_as_a_form_and_a_form_sent_as_json_are_400(ann, unchanged, route):
+    url, body = request_for(ann, route, roomid=...)
+    res = ann.post(url, json.dumps(body), content_type="application/x-www-form-urlencoded", expect_errors=True)
+    assert_refused(res, route)
+    form = "&".join(f"{k}={quote(str(v))}" for k, v in body.items())
+    res = ann.post(url, form, content_type="application/json", expect_errors=True)
+    assert res.status_int == 400 and res.json == {"error": "request body is not valid JSON"}
+
+
+@pytest.mark.parametrize("path", [b"/v1/logs/ab\xffcd", b"/v1/room/\xed\xa0\x80@example.com", b"/v1/logs/\xff",
+                                  b"/\xff", b"/static/chat\xff.css", b"/healthz\xc3"])
+def test_a_path_that_is_not_utf8_is_400(ann, unchanged, path):
+    status, headers, data = raw_call(ann.app, "GET", path, headers={"Cookie": f"session={ann.cookies['session']}"})
+    assert status == 400 and b"the path is not valid UTF-8" in data
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/room/ann%00@example.com", None),
+    ("/v1/room/%7B%22$ne%22:null%7D", None),
+    ("/v1/room/" + "a" * 250 + "@example.com", None),
+    ("/v1/logs/ab%00cd", {"logs": []}),
+    ("/v1/logs/%24ne", {"logs": []}),
+    ("/v1/logs/" + "a" * 65, {"logs": []}),
+])
+def test_hostile_path_parameters_are_400(ann, unchanged, path, body):
+    assert ann.get(path, status=400).json == body
+
+
+@pytest.mark.parametrize("path", ["/v1/logs/..%2f..%2fetc", "/v1/room/..%2F..%2Fetc%2Fpasswd", "/v1/logs/a/b"])
+def test_a_slash_in_a_path_parameter_is_404(ann, unchanged, path):
+    assert ann.get(path, status=404).json["error"]
+
+
+@pytest.mark.parametrize("query", ["limit=1e3", "limit=0x10", "limit=%EF%BC%91", "limit=%D9%A1", "limit=+1",
+                                   "limit=1%00", "limit=99999999999", "before=99999999999", "after=-0",
+                                   "limit[$ne]=1&limit=x"])
+def test_hostile_query_parameters_are_400(ann, unchanged, query):
+    assert ann.get(f"/v1/logs/{ann.room}?{query}", status=400).json == {"logs": []}
+    if query.startswith("limit"):
+        assert ann.get(f"/v1/room/{ann.user}?{query}", status=400).json is None
+
+
+def forged_token() -> str:
+    return secrets.token_urlsafe(32)  # the shape of a real token
+
+
+def expired_token(db, user: str) -> str:
+    """A real session for the user whose time is up (the TTL index has not removed it yet)."""
+    token, past = forged_token(), now() - timedelta(days=1)
+    db.sessions.insert_one({"_id": hashlib.sha256(token.encode()).hexdigest(), "u": user,
+                            "created": past - timedelta(days=14), "expires": past})
+    return token
+
+
+@pytest.mark.parametrize("cookie", ["garbage", "", "x" * 201, "x" * 5000, "\xff\xfe", '"quoted"', "a b",
+                                    "null", "undefined", "{\"$ne\": null}", "expired", "forged"])
+def test_a_bad_session_cookie_is_401(ann, unchanged, cookie):
+    token = {"expired": lambda: expired_token(ann.db, ann.user), "forged": forged_token}.get(cookie, lambda: cookie)()
+    intruder = webtest.TestApp(ann.app)
+    headers = {"Cookie": f"session={token}"}
+    for method, url, body in [("get", f"/v1/room/{ann.user}", None), ("get", f"/v1/logs/{ann.room}", None),
+                              ("post", f"/v1/logs/{ann.room}", {"m": "intruder"}),
+                              ("post", "/v1/room", {"userid": ann.user, "action": "leave", "roomid": ann.room})]:
+        if method == "get":
+            res = intruder.get(url, headers=headers, status=401)
+        else:
+            res = intruder.post_json(url, body, headers=headers, status=401)
+        assert res.json == {"error": "log in first"}
