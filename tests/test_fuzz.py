@@ -1,0 +1,88 @@
+"""Schema fuzzing: schemathesis generates requests from the OpenAPI document, valid and invalid, for every
+operation; the live app must never answer 5xx and every answer must match the document."""
+import json
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
+                                               response_headers_conformance, response_schema_conformance,
+                                               status_code_conformance)
+
+from routes.docs import DOCUMENT
+from tests.conftest import PASSWORD
+
+MAX_EXAMPLES = 100
+SCHEMA = schemathesis.openapi.from_dict(json.loads(DOCUMENT.read_text()))
+OPERATIONS = {result.ok().label: result.ok() for result in SCHEMA.get_all_operations()}
+# The stream never ends by itself: tests/test_hostile.py and the events tests cover it.
+NOT_FUZZED = {"GET /v1/events/{roomid}"}
+# Any non-empty path is valid there: nothing to negate.
+ONLY_POSITIVE = {"GET /static/{path}", "GET /media/{name}"}
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_headers_conformance, response_schema_conformance]
+# Invalid input may only be accepted where the server is documented to be lenient (it trims, ignores extras).
+NEGATIVE_CHECKS = CHECKS + [negative_data_rejection]
+
+
+def fuzz_cases():
+    for label, operation in OPERATIONS.items():
+        if label in NOT_FUZZED:
+            continue
+        yield pytest.param(label, GenerationMode.POSITIVE, id=f"{label} positive")
+        has_input = operation.body or any(p.name != "session" for p in operation.iter_parameters())
+        if has_input and label not in ONLY_POSITIVE:
+            yield pytest.param(label, GenerationMode.NEGATIVE, id=f"{label} negative")
+
+
+@pytest.fixture
+def target(make_app, settings):
+    """The app, its store, and the values that reach the happy paths: a user, a room that a second
+    member keeps alive, a static file."""
+    app = make_app(replace(settings, login_rate_per_address=(10_000, 300)))
+    store = app.config["chat.store"]
+    user, other = "fuzz@example.com", "other@example.com"
+    for email in (user, other):
+        store.users.register(email, PASSWORD)
+    roomid = store.rooms.create(other, "fuzz room")
+    known = {"userid": user, "username": user, "password": PASSWORD, "roomid": roomid, "path": "chat.css"}
+    return app, store, known
+
+
+def aim(case, known: dict) -> None:
+    """Point a generated request at the fixture's user and room, so the happy paths are reached too."""
+    for name in case.path_parameters or {}:
+        if name in known:
+            case.path_parameters[name] = known[name]
+    if isinstance(case.body, dict):
+        for name in case.body.keys() & known.keys():
+            case.body[name] = known[name]
+
+
+@pytest.mark.parametrize("label, mode", list(fuzz_cases()))
+def test_fuzz(label, mode, target, artifacts):
+    app, store, known = target
+    operation, statuses = OPERATIONS[label], Counter()
+    checks = NEGATIVE_CHECKS if mode is GenerationMode.NEGATIVE else CHECKS
+
+    @hypothesis_settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+                         suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(mode), aimed=st.booleans())
+    def run(case, aimed):
+        if aimed and mode is GenerationMode.POSITIVE:  # aiming could make a negative case valid
+            aim(case, known)
+        store.rooms.enter(known["userid"], known["roomid"])  # an aimed leave may have taken the user out
+        token = store.sessions.open(known["userid"])  # a fresh one: an example may have logged out
+        response = case.call(app=app, cookies={"session": token})
+        statuses[response.status_code] += 1
+        case.validate_response(response, checks=checks)
+
+    run()
+    report = {"operation": label, "mode": mode.value, "examples": sum(statuses.values()),
+              "statuses": dict(sorted(statuses.items()))}
+    name = label.replace("/", "_").replace(" ", "").replace("{", "").replace("}", "")
+    (artifacts / f"fuzz-{name}-{mode.value}.json").write_text(json.dumps(report))
