@@ -141,8 +141,13 @@ def client_address() -> str:
 
 
 def session_token() -> str | None:
-    token = request.get_cookie(SESSION_COOKIE)
-    return token if token and len(token) <= 200 else None
+    """The session cookie's token, found by hand: one malformed cookie (`$=`) makes http.cookies raise."""
+    for pair in request.environ.get("HTTP_COOKIE", "").split(";"):
+        name, _, token = pair.partition("=")
+        if name.strip() == SESSION_COOKIE:  # the first: browsers send the most specific path first
+            token = token.strip()
+            return token if token and len(token) <= 200 else None
+    return None
 
 
 def current_user() -> str:

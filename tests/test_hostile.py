@@ -294,3 +294,13 @@ def test_a_bad_session_cookie_is_401(ann, unchanged, cookie):
         else:
             res = intruder.post_json(url, body, headers=headers, status=401)
         assert res.json == {"error": "log in first"}
+
+
+@pytest.mark.parametrize("header", ["$=; session=TOKEN", "session=TOKEN; $Version=1", "0=; $=; session=TOKEN",
+                                    "a=b; e&l; session=TOKEN", 'x="unterminated; session=TOKEN', "=; ;;session=TOKEN"])
+def test_other_malformed_cookies_do_not_hide_the_session(ann, unchanged, header):
+    """Another site on the domain may set junk cookies: the session still works, nothing breaks."""
+    headers = {"Cookie": header.replace("TOKEN", ann.cookies["session"])}
+    visitor = webtest.TestApp(ann.app)
+    assert visitor.get(f"/v1/room/{ann.user}", headers=headers, status=200).json["join_rooms"]
+    assert visitor.get(f"/v1/room/{ann.user}", headers={"Cookie": header.replace("TOKEN", "x")}, status=401)
