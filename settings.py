@@ -35,9 +35,12 @@ class Settings:
 
 
 def _rate(text: str) -> tuple[int, int]:
-    """Parse 'COUNT/SECONDS', e.g. '20/10'."""
+    """Parse 'COUNT/SECONDS', e.g. '20/10'; both at least 1 (a 0 s window would never limit anything)."""
     count, _, seconds = text.partition("/")
-    return int(count), int(seconds)
+    rate = int(count), int(seconds)
+    if min(rate) < 1:
+        raise ValueError("a rate is COUNT/SECONDS, both at least 1")
+    return rate
 
 
 _READERS = {
