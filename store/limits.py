@@ -51,6 +51,11 @@ class MemoryLimiter:
         self._windows = {k: v for k, v in self._windows.items() if v[1] > now}
 
 
+def _seconds_left(pttl: int) -> int:
+    """Whole seconds until a key expires, rounded up (Redis' TTL rounds to nearest: a Retry-After too soon)."""
+    return max(1, math.ceil(pttl / 1000))
+
+
 class RedisLimiter:
     """Counters shared by every process through Redis.
 
@@ -67,10 +72,10 @@ class RedisLimiter:
         with _unless_redis_is_away():
             pipe = self._redis.pipeline()
             pipe.get(key)
-            pipe.ttl(key)
-            count, ttl = pipe.execute()
+            pipe.pttl(key)
+            count, pttl = pipe.execute()
             if int(count or 0) >= limit:
-                raise RateLimited(max(1, ttl))
+                raise RateLimited(_seconds_left(pttl))
 
     def hit(self, key: str, limit: int, window: int) -> None:
         key = self._prefix + key
@@ -78,10 +83,10 @@ class RedisLimiter:
             pipe = self._redis.pipeline()
             pipe.incr(key)
             pipe.expire(key, window, nx=True)
-            pipe.ttl(key)
-            count, _, ttl = pipe.execute()
+            pipe.pttl(key)
+            count, _, pttl = pipe.execute()
             if count > limit:
-                raise RateLimited(max(1, ttl))
+                raise RateLimited(_seconds_left(pttl))
 
     def reset(self, key: str) -> None:
         with _unless_redis_is_away():
