@@ -1,12 +1,12 @@
 """Hostile input: wrong types and operators in every field, broken encodings, huge and deep bodies,
-repeated keys, wrong content types, bad paths and bad cookies. Each gets a clear 4xx and the
+repeated keys, wrong content types, bad paths and bad cookies, malformed uploads and paths under /media/. Each gets a clear 4xx and the
 database holds nothing it should not."""
 import hashlib
 import io
 import json
 import secrets
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -14,6 +14,7 @@ import webtest
 
 from store.db import now
 from tests.conftest import PASSWORD
+from tests.sample_images import png
 from tests.test_rooms import create
 
 NEW_USER = "newcomer@example.com"
@@ -304,3 +305,91 @@ def test_other_malformed_cookies_do_not_hide_the_session(ann, unchanged, header)
     visitor = webtest.TestApp(ann.app)
     assert visitor.get(f"/v1/room/{ann.user}", headers=headers, status=200).json["join_rooms"]
     assert visitor.get(f"/v1/room/{ann.user}", headers={"Cookie": header.replace("TOKEN", "x")}, status=401)
+
+
+# Images: the form, its key and file name, and paths under /media/.
+
+BOUNDARY = "hostileBoundary"
+IMAGE_PART = (b'Content-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n'
+              + png(seed=42))
+
+
+def multipart(*parts: bytes) -> bytes:
+    boundary = BOUNDARY.encode()
+    return b"".join(b"--" + boundary + b"\r\n" + part + b"\r\n" for part in parts) + b"--" + boundary + b"--\r\n"
+
+
+def key_part(raw: bytes) -> bytes:
+    return b'Content-Disposition: form-data; name="key"\r\n\r\n' + raw
+
+
+@pytest.fixture
+def uploader(make_app, memory_settings, new_user):
+    """A user of the embedded default (tasks in-process, images under DATA_DIR/media)."""
+    client = new_user(app=make_app(memory_settings))
+    client.db = client.app.config["chat.store"].db
+    client.data_dir = memory_settings.data_dir
+    return client
+
+
+def upload_raw(client, body: bytes, content_type: str = f"multipart/form-data; boundary={BOUNDARY}"):
+    request = webtest.TestRequest.blank("/v1/image", method="POST", body=body, headers={"Content-Type": content_type})
+    return client.do_request(request, status="*", expect_errors=True)
+
+
+def stored_files(data_dir) -> list:
+    return sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (multipart(key_part(b"line\r\nX-Amz-Meta-Evil: 1"), IMAGE_PART), None),
+    (multipart(key_part(b"line\nX-Amz-Meta-Evil: 1"), IMAGE_PART), None),
+    (multipart(key_part(b"line\rX-Amz-Meta-Evil: 1"), IMAGE_PART), None),
+    (multipart(key_part(b"nul\x00"), IMAGE_PART), None),
+    (multipart(key_part("c1\u0085next line".encode()), IMAGE_PART), None),
+    (multipart(key_part(b"\xff\xfe"), IMAGE_PART), None),
+    (multipart(key_part(b"k" * 256), IMAGE_PART), None),
+    (b"--" + BOUNDARY.encode() + b"\r\nContent-Disposition: " + b"a" * 1_000_000 + b"\r\n\r\nx\r\n--"
+     + BOUNDARY.encode() + b"--\r\n", None),
+    (b"--" + BOUNDARY.encode() + b"\r\n" + b"X-A: b\r\n" * 100_000 + b"\r\n", None),
+    (multipart(IMAGE_PART), "multipart/form-data; boundary=" + "b" * 100_000),
+    (multipart(IMAGE_PART), "multipart/form-data; boundary="),
+    (multipart(IMAGE_PART.replace(b'filename="a.png"', b'filename="evil\x00.png"')), None),
+    (multipart(IMAGE_PART)[:-30], None),
+    (multipart(IMAGE_PART, IMAGE_PART), None),
+    (b"", None),
+], ids=["crlf-key", "lf-key", "cr-key", "nul-key", "c1-key", "not-utf8-key", "long-key", "megabyte-header-line",
+        "100k-headers", "huge-boundary", "empty-boundary", "nul-in-file-name", "truncated", "two-files", "empty"])
+def test_hostile_uploads_are_400_and_store_nothing(uploader, body, content_type):
+    res = upload_raw(uploader, body, content_type or f"multipart/form-data; boundary={BOUNDARY}")
+    assert res.status_int == 400 and res.content_type == "text/html" and "400 Bad Request" in res.text
+    assert stored_files(uploader.data_dir) == []
+    assert uploader.db.activity.count_documents({"act": "upload"}) == 0
+    assert_clean(uploader.db)
+
+
+@pytest.mark.parametrize("filename", [b"../../../../tmp/evil.png", b"/etc/passwd", b"a\r\nX-Evil: 1.png",
+                                      b"..\\..\\evil.png"])
+def test_the_file_name_never_becomes_a_path(uploader, filename):
+    part = IMAGE_PART.replace(b'filename="a.png"', b'filename="' + filename + b'"')
+    res = upload_raw(uploader, multipart(part))
+    name = f"images/{hashlib.sha256(png(seed=42)).hexdigest()}.png"
+    assert res.status_int == 200 and res.json == {"url": f"/media/{name}"}
+    assert stored_files(uploader.data_dir) == [f"media/{name}"]
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/media/images/%00.png", 404),
+    ("/media/images/..%5c..%5csecret.png", 404),
+    ("/media/%252e%252e/secret.png", 404),
+    ("/media/%c0%ae%c0%ae/secret.png", 400),  # overlong UTF-8 for '.': not UTF-8 at all
+    ("/media/images/%E2%80%A4%E2%80%A4/secret.png", 404),  # one-dot leaders, not dots
+    ("/media/" + "../" * 50 + "secret.png", 404),
+    ("/media/" + "a" * 10_000, 404),
+    ("/media/images/%2e%2e%2f%2e%2e%2fsecret.png%00.png", 404),
+])
+def test_paths_under_media_never_leave_its_folder(uploader, path, status):
+    secret = uploader.data_dir / "secret.png"
+    secret.write_bytes(png(seed=666))
+    status_, _, body = raw_call(uploader.app, "GET", unquote_to_bytes(path))
+    assert status_ == status and secret.read_bytes() not in body
