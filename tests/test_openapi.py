@@ -54,3 +54,12 @@ def test_documented_lengths_are_the_codes(where, limit):
     for key in where:
         schema = schema[key]
     assert schema["maxLength"] == limit
+
+
+@pytest.mark.parametrize("path", sorted(document()["paths"]))
+def test_undocumented_methods_are_405_and_allow_names_the_documented_ones(client, path):
+    documented = {method.upper() for method in document()["paths"][path] if method in METHODS}
+    url = re.sub(r"\{[^}]+\}", "x", path)
+    for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - documented:
+        res = client.request(url, method=method, status=405)
+        assert set(res.headers["Allow"].split(",")) == documented
