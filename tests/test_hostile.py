@@ -241,6 +241,8 @@ def test_a_path_that_is_not_utf8_is_400(ann, unchanged, path):
     ("/v1/room/%7B%22$ne%22:null%7D", None),
     ("/v1/room/" + "a" * 250 + "@example.com", None),
     ("/v1/logs/ab%00cd", {"logs": []}),
+    ("/v1/events/ab%00cd", {"error": "no such room"}),
+    ("/v1/events/%24ne", {"error": "no such room"}),
     ("/v1/logs/%24ne", {"logs": []}),
     ("/v1/logs/" + "a" * 65, {"logs": []}),
 ])
@@ -264,6 +266,18 @@ def test_hostile_query_parameters_are_400(ann, unchanged, query):
         assert ann.get(f"/v1/stats?{query}", status=400).json["error"]
 
 
+@pytest.mark.parametrize("resume", ["Last-Event-ID=-1", "Last-Event-ID=1e3", "Last-Event-ID=\u0661", "Last-Event-ID=",
+                                    "Last-Event-ID=0x10", "Last-Event-ID=5;6", "Last-Event-ID=" + "9" * 17,
+                                    "after=-1", "after=abc", "after=%00", "after=" + "9" * 17])
+def test_hostile_resume_points_are_400(ann, unchanged, resume):
+    name, _, value = resume.partition("=")
+    if name == "after":
+        res = ann.get(f"/v1/events/{ann.room}?{resume}", status=400)
+    else:
+        res = ann.get(f"/v1/events/{ann.room}", headers={name: value.encode().decode("latin-1")}, status=400)
+    assert res.json == {"error": "Last-Event-ID and after must be a non-negative integer"}
+
+
 def forged_token() -> str:
     return secrets.token_urlsafe(32)  # the shape of a real token
 
@@ -283,7 +297,8 @@ def test_a_bad_session_cookie_is_401(ann, unchanged, cookie):
     intruder = webtest.TestApp(ann.app)
     headers = {"Cookie": f"session={token}"}
     for method, url, body in [("get", f"/v1/room/{ann.user}", None), ("get", f"/v1/logs/{ann.room}", None),
-                              ("get", "/v1/stats", None), ("post", f"/v1/logs/{ann.room}", {"m": "intruder"}),
+                              ("get", "/v1/stats", None), ("get", f"/v1/events/{ann.room}", None),
+                              ("post", f"/v1/logs/{ann.room}", {"m": "intruder"}),
                               ("post", "/v1/room", {"userid": ann.user, "action": "leave", "roomid": ann.room})]:
         if method == "get":
             res = intruder.get(url, headers=headers, status=401)
