@@ -43,6 +43,13 @@ def _rate(text: str) -> tuple[int, int]:
     return rate
 
 
+def _count(text: str) -> int:
+    """A whole number of at least 1 (0 streams per user would refuse every stream)."""
+    if int(text) < 1:
+        raise ValueError("it must be at least 1")
+    return int(text)
+
+
 _READERS = {
     "PORT": ("port", int),
     "HOST": ("host", str),
@@ -63,7 +70,7 @@ _READERS = {
     "RATE_LOGIN_ADDRESS": ("login_rate_per_address", _rate),
     "RATE_REGISTER": ("register_rate", _rate),
     "RATE_UPLOADS": ("upload_rate", _rate),
-    "STREAMS_PER_USER": ("streams_per_user", int),
+    "STREAMS_PER_USER": ("streams_per_user", _count),
     "IMAGE_WAIT_SECONDS": ("image_wait_seconds", float),
     "BROKER_VISIBILITY_TIMEOUT": ("broker_visibility_timeout", int),
     "STREAM_MAX_SECONDS": ("stream_max_seconds", float),
