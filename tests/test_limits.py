@@ -1,14 +1,19 @@
 """Abuse limits: each is configurable, answers 429 with an honest Retry-After, limits only its own key,
-and lets the client through again once Retry-After has passed; shared through Redis or in-process."""
+and lets the client through again once Retry-After has passed; shared through Redis or in-process.
+Open streams per user are held, not counted in a window: a stream that ends gives its place back."""
+import json
 import time
 from dataclasses import dataclass, replace
 from typing import Callable
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 import webtest
 
+from routes.events import SLOT_GRACE_SECONDS
 from settings import from_env
 from tests.conftest import PASSWORD
+from tests.test_rooms import act, create
 
 WINDOW = 3  # seconds: long enough to reach the limit on a busy machine, short enough to wait out
 COUNT = 2
@@ -95,3 +100,42 @@ def test_each_limit_is_set_from_the_environment(limit):
 def test_a_rate_that_would_not_limit_or_not_parse_stops_the_start(value):
     with pytest.raises(SystemExit, match="RATE_MESSAGES"):
         from_env({"RATE_MESSAGES": value})
+
+
+def open_stream(app, client, roomid: str):
+    """Start an event stream through the WSGI interface and leave it open: (status, headers, first chunk, body)."""
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/v1/events/{roomid}",
+               "HTTP_COOKIE": f"session={client.cookies['session']}"}
+    setup_testing_defaults(environ)
+    answer = {}
+    body = app(environ, lambda status, headers, exc_info=None: answer.update(status=int(status[:3]), headers=dict(headers)))
+    return answer["status"], answer["headers"], next(iter(body), b""), body
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["redis", "in-process"])
+def test_open_streams_per_user_are_limited(make_app, settings, new_user, shared):
+    settings = replace(settings, streams_per_user=COUNT, redis_url=settings.redis_url if shared else None)
+    app = make_app(settings)
+    ann, bob = new_user(app=app), new_user(app=app)
+    roomid = create(ann)
+    act(bob, "enter", roomid)
+    held = [open_stream(app, ann, roomid) for _ in range(COUNT)]
+    assert [status for status, *_ in held] == [200] * COUNT
+    status, headers, first, _ = open_stream(app, ann, roomid)
+    retry_after = int(headers["Retry-After"])
+    assert status == 429 and 1 <= retry_after <= settings.stream_max_seconds + SLOT_GRACE_SECONDS
+    assert json.loads(first) == {"error": f"too many open streams; retry after {retry_after} s"}
+    held.append(open_stream(app, bob, roomid))
+    assert held[-1][0] == 200  # another user is not limited
+    held.pop(0)[3].close()  # a stream that ends gives its place back at once
+    held.append(open_stream(app, ann, roomid))
+    assert held[-1][0] == 200
+    for *_, body in held:
+        body.close()
+
+
+def test_streams_per_user_is_set_from_the_environment():
+    assert from_env({"STREAMS_PER_USER": "3"}).streams_per_user == 3
+    for value in ("0", "-1", "three"):
+        with pytest.raises(SystemExit, match="STREAMS_PER_USER"):
+            from_env({"STREAMS_PER_USER": value})
