@@ -240,6 +240,7 @@ def test_a_path_that_is_not_utf8_is_400(ann, unchanged, path):
     ("/v1/room/ann%00@example.com", None),
     ("/v1/room/%7B%22$ne%22:null%7D", None),
     ("/v1/room/" + "a" * 250 + "@example.com", None),
+    ("/v1/room/..%2F..%2Fetc%2Fpasswd", None),
     ("/v1/logs/ab%00cd", {"logs": []}),
     ("/v1/events/ab%00cd", {"error": "no such room"}),
     ("/v1/events/%24ne", {"error": "no such room"}),
@@ -250,7 +251,7 @@ def test_hostile_path_parameters_are_400(ann, unchanged, path, body):
     assert ann.get(path, status=400).json == body
 
 
-@pytest.mark.parametrize("path", ["/v1/logs/..%2f..%2fetc", "/v1/room/..%2F..%2Fetc%2Fpasswd", "/v1/logs/a/b"])
+@pytest.mark.parametrize("path", ["/v1/logs/..%2f..%2fetc", "/v1/logs/a/b", "/v1/events/a%2fb"])
 def test_a_slash_in_a_path_parameter_is_404(ann, unchanged, path):
     assert ann.get(path, status=404).json["error"]
 
