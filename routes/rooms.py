@@ -46,7 +46,12 @@ def list_rooms(userid):
 
 def room_action():
     user = current_user()
-    fields = read_fields()
+    try:
+        fields = read_fields()
+    except HTTPResponse as refused:
+        if refused.status_code == 400:  # any malformed body gets the original API's answer
+            wrong_format()
+        raise
     userid, action, roomid, name = (fields.get(k) for k in ("userid", "action", "roomid", "name"))
     if (normal_email(userid) is None or action not in ("enter", "leave")
             or not (roomid is None or valid_room_id(roomid))

@@ -3,6 +3,7 @@ import logging
 import threading
 
 from kombu.exceptions import OperationalError
+from pymongo.errors import InvalidOperation
 from redis.exceptions import RedisError
 
 from store.db import now
@@ -61,6 +62,8 @@ class TimerNudge:
             self._timer = None
         try:
             self._app.tasks[TASK].apply()
+        except InvalidOperation:
+            pass  # the store was closed: the app is shutting down, and the next start catches up
         except Exception as exc:  # noqa: BLE001 - a background thread has nobody else to tell
             log.warning("stats aggregation failed: %s", exc)
 

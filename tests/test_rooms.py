@@ -174,3 +174,9 @@ def test_an_email_with_a_slash_lists_its_rooms(new_user):
     odd = new_user("a/b@example.com")
     create(odd)
     assert len(odd.get("/v1/room/a%2Fb@example.com").json["join_rooms"]) == 1
+
+
+@pytest.mark.parametrize("body", ["{not json", "[1, 2]", '{"userid": "a", "userid": "b"}'])
+def test_a_malformed_json_body_is_the_text_400_too(new_user, body):
+    res = new_user().post("/v1/room", body, content_type="application/json", status=400)
+    assert res.text == "wrong request format"
