@@ -14,7 +14,6 @@ import os
 import secrets
 import selectors
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile

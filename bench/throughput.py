@@ -81,9 +81,9 @@ def main() -> None:
         base = f"http://127.0.0.1:{chat_port}"
         cases = [
             ("waitress hello (ceiling)", f"http://127.0.0.1:{hello_port}/", None),
-            (f"GET /v1/room/:userid", f"{base}/v1/room/{USER}", None),
-            (f"GET /v1/logs/:roomid", f"{base}/v1/logs/{roomid}", None),
-            (f"POST /v1/logs/:roomid", f"{base}/v1/logs/{roomid}", str(post_script)),
+            ("GET /v1/room/:userid", f"{base}/v1/room/{USER}", None),
+            ("GET /v1/logs/:roomid", f"{base}/v1/logs/{roomid}", None),
+            ("POST /v1/logs/:roomid", f"{base}/v1/logs/{roomid}", str(post_script)),
         ]
         results = [(name, wrk(url, args.seconds, args.connections, cookie, script)) for name, url, script in cases]
         ceiling = results[0][1]

@@ -69,7 +69,7 @@ def stream_events(roomid):
         fail(400, "no such room")
     after = resume_point()
     try:
-        if not store().rooms.is_member(user, roomid):
+        if store().messages.last_id_for(user, roomid) is None:
             fail(403, "you are not a member of this room")
     except RoomGone:
         fail(400, "no such room")
@@ -89,9 +89,11 @@ def event_stream(store, settings, user: str, roomid: str, after: int | None, gon
     listener = store.fanout.listen(roomid)
     try:
         try:
-            last = store.messages.last_id(roomid)
+            last = store.messages.last_id_for(user, roomid)
         except RoomGone:
             fail(400, "no such room")
+        if last is None:  # left between the check and now
+            fail(403, "you are not a member of this room")
         position = Position(store.messages, roomid, last if after is None else min(after, last))
         response.content_type = "text/event-stream"
         response.set_header("Cache-Control", "no-cache")

@@ -1,13 +1,12 @@
 """Conversations: read a page of a room's messages, post a message."""
 from bottle import response
 
-from routes.common import current_user, fail, json_answer, read_fields, settings, store, too_many
-from routes.rooms import bounded_int, valid_room_id
+from routes.common import ID_MAX, bounded_int, current_user, fail, json_answer, read_fields, settings, store, too_many
+from routes.rooms import valid_room_id
 from store.errors import NotMember, RateLimited, RoomGone
 
 MESSAGE_MAX = 4000
 CID_MAX = 64
-ID_MAX = 2 ** 53
 
 
 def read_logs(roomid):

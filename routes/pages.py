@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import bottle
 import pymongo
-from bottle import request, response, static_file
+from bottle import response, static_file
 
 from routes.common import json_answer, settings, store, wants_json_errors
 from tasks.images import image_store

@@ -1,10 +1,10 @@
 """Rooms: list all and mine, enter (or create) and leave."""
 import re
 
-from bottle import HTTPResponse, request
+from bottle import HTTPResponse
 
 from routes.auth import normal_email
-from routes.common import check_self, current_user, json_answer, read_fields, store
+from routes.common import bounded_int, check_self, current_user, json_answer, read_fields, store
 from store.errors import NotMember, RoomGone
 
 ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -18,16 +18,6 @@ def wrong_format():
 
 def valid_room_id(value) -> bool:
     return isinstance(value, str) and ROOM_ID.fullmatch(value) is not None
-
-
-def bounded_int(name: str, default: int | None, low: int, high: int) -> int | None:
-    """A query parameter as an int within [low, high]; ValueError for anything else."""
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not re.fullmatch(r"[0-9]{1,10}", raw) or not low <= int(raw) <= high:
-        raise ValueError(name)
-    return int(raw)
 
 
 def list_rooms(userid):

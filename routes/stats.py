@@ -1,9 +1,7 @@
 """GET /v1/stats: the counts from the aggregated snapshot and one bounded page of the activity log."""
 from datetime import timedelta
 
-from routes.common import celery, current_user, fail, settings, store
-from routes.logs import ID_MAX
-from routes.rooms import bounded_int
+from routes.common import ID_MAX, bounded_int, celery, current_user, fail, settings, store
 from store.activity import public_entry
 from store.db import now
 from store.stats import public_counts

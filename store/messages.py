@@ -8,6 +8,7 @@ from pymongo import ReturnDocument
 
 from store.db import atomic, iso, now
 from store.errors import NotMember, RoomGone
+from store.rooms import require_room
 
 
 class KeyedLocks:
@@ -99,8 +100,7 @@ class Messages:
                 {"_id": roomid, "members": user}, {"$inc": {"seq": 1}, "$set": {"active": t}},
                 projection={"seq": 1}, return_document=ReturnDocument.AFTER, session=session)
             if room is None:
-                if self._db.rooms.find_one({"_id": roomid}, {"_id": 1}, session=session) is None:
-                    raise RoomGone(roomid)
+                require_room(self._db, roomid, session)
                 raise NotMember(roomid)
             doc = {"room": roomid, "id": room["seq"], "u": user, "m": text, "t": t}
             if cid is not None:
@@ -124,13 +124,6 @@ class Messages:
     def _by_cid(self, user: str, roomid: str, cid: str) -> dict | None:
         doc = self._db.messages.find_one({"room": roomid, "u": user, "cid": cid})
         return public_message(doc) if doc else None
-
-    def last_id(self, roomid: str) -> int:
-        """The newest message id in the room (0 for none); RoomGone if the room does not exist."""
-        room = self._db.rooms.find_one({"_id": roomid}, {"seq": 1})
-        if room is None:
-            raise RoomGone(roomid)
-        return room["seq"]
 
     def last_id_for(self, user: str, roomid: str) -> int | None:
         """The newest message id for a member, None for anyone else; RoomGone if the room does not exist."""

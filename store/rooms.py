@@ -8,6 +8,12 @@ from store.errors import NotMember, RoomGone
 ROOM_FIELDS = {"name": 1, "n": 1, "created": 1, "active": 1}
 
 
+def require_room(db, roomid: str, session=None) -> None:
+    """RoomGone unless the room exists: why a conditional update on it matched nothing."""
+    if db.rooms.find_one({"_id": roomid}, {"_id": 1}, session=session) is None:
+        raise RoomGone(roomid)
+
+
 def public_room(doc: dict) -> dict:
     return {"roomid": doc["_id"], "name": doc["name"], "members": doc["n"], "created": iso(doc["created"])}
 
@@ -45,8 +51,7 @@ class Rooms:
             if joined:
                 self._activity.record(user, "enter", roomid, session=session, t=t)
                 return True
-            if self._db.rooms.find_one({"_id": roomid}, {"_id": 1}, session=session) is None:
-                raise RoomGone(roomid)
+            require_room(self._db, roomid, session)
             return False
         entered = atomic(self._db, work)
         if entered:
@@ -71,8 +76,7 @@ class Rooms:
                 self._activity.record(user, "leave", roomid, session=session, t=t)
                 self._activity.record(user, "delete", roomid, session=session, t=t)
                 return True
-            if self._db.rooms.find_one({"_id": roomid}, {"_id": 1}, session=session) is None:
-                raise RoomGone(roomid)
+            require_room(self._db, roomid, session)
             raise NotMember(roomid)
         deleted = atomic(self._db, work)
         if deleted:
@@ -82,14 +86,6 @@ class Rooms:
         else:
             self._bus.publish(roomid, "leave", {"u": user, "t": iso(t)})
         return deleted
-
-    def is_member(self, user: str, roomid: str) -> bool:
-        """True for a member; False for a non-member; RoomGone if the room does not exist."""
-        if self._db.rooms.find_one({"_id": roomid, "members": user}, {"_id": 1}):
-            return True
-        if self._db.rooms.find_one({"_id": roomid}, {"_id": 1}) is None:
-            raise RoomGone(roomid)
-        return False
 
     def joined(self, user: str) -> list[dict]:
         """The user's rooms, most recently active first."""

@@ -128,6 +128,17 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     expect(other.locator("#auth-error")).to_have_text("This email is already registered")
 
 
+def ann_and_bob_in(pages, room: str, ann_email: str = "ann@example.com", **where):
+    """Two pages: ann, who created `room`, and bob, who joined it."""
+    ann = pages.open(**where)
+    register(ann, ann_email)
+    create_room(ann, room)
+    bob = pages.open(**where)
+    register(bob, "bob@example.com")
+    join_room(bob, room)
+    return ann, bob
+
+
 def test_two_users_talk_live_and_a_reload_keeps_the_history(pages):
     ann = pages.open()
     register(ann, "ann@example.com")
@@ -211,12 +222,7 @@ def test_resume_after_a_network_drop_has_no_gap_and_no_duplicate(pages, live, fl
 
 def test_user_data_is_text_never_html(pages):
     attacker_email = "<b>ann@example.com"
-    ann = pages.open()
-    register(ann, attacker_email)
-    create_room(ann, "<b>bold</b><img src=x onerror=alert(2)>")
-    bob = pages.open()
-    register(bob, "bob@example.com")
-    join_room(bob, "<b>bold</b><img src=x onerror=alert(2)>")
+    ann, bob = ann_and_bob_in(pages, "<b>bold</b><img src=x onerror=alert(2)>", ann_email=attacker_email)
     wait_live(ann, bob)
     attack = "<img src=x onerror=alert(1)>"
     send(ann, attack)
@@ -228,12 +234,7 @@ def test_user_data_is_text_never_html(pages):
 
 
 def test_last_member_leaving_removes_the_room_everywhere(pages):
-    ann = pages.open()
-    register(ann, "ann@example.com")
-    create_room(ann, "Doomed")
-    bob = pages.open()
-    register(bob, "bob@example.com")
-    join_room(bob, "Doomed")
+    ann, bob = ann_and_bob_in(pages, "Doomed")
     ann_too = pages.open(like=ann)  # ann's second tab, in the room too
     expect(ann_too.locator("#room-title")).to_have_text("Doomed")
     wait_live(ann_too)
@@ -286,12 +287,7 @@ def test_retry_after_a_lost_answer_reuses_the_cid(pages, live):
 
 
 def test_a_tab_that_lost_its_membership_closes_the_room(pages):
-    ann = pages.open()
-    register(ann, "ann@example.com")
-    create_room(ann, "Two tabs")
-    bob = pages.open()
-    register(bob, "bob@example.com")
-    join_room(bob, "Two tabs")
+    _, bob = ann_and_bob_in(pages, "Two tabs")
     bob_too = pages.open(like=bob)
     expect(bob_too.locator("#room-title")).to_have_text("Two tabs")
     bob.get_by_role("button", name="Leave").click()
@@ -305,12 +301,7 @@ def embedded_live(serve, memory_settings):
 
 
 def test_images_by_button_drop_and_paste_render_for_both(pages, embedded_live):
-    ann = pages.open(server=embedded_live)
-    register(ann, "ann@example.com")
-    create_room(ann, "Pictures")
-    bob = pages.open(server=embedded_live)
-    register(bob, "bob@example.com")
-    join_room(bob, "Pictures")
+    ann, bob = ann_and_bob_in(pages, "Pictures", server=embedded_live)
     wait_live(ann, bob)
 
     with ann.expect_file_chooser() as chooser:

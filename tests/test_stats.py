@@ -8,6 +8,7 @@ import pytest
 import redis
 import webtest
 
+from routes.common import ID_MAX
 from settings import Settings
 from store import Store
 from store.db import next_value, now
@@ -175,7 +176,7 @@ def test_a_member_finds_their_entries_far_back(new_user, wsgi_app):
 def test_bad_limit_or_before_is_400(new_user, query):
     res = new_user().get(f"/v1/stats?{query}", status=400)
     name = query.split("=")[0]
-    assert res.json == {"error": f"{name} must be a whole number from 1 to {1000 if name == 'limit' else 2 ** 53}"}
+    assert res.json == {"error": f"{name} must be a whole number from 1 to {1000 if name == 'limit' else ID_MAX}"}
 
 
 def test_database_outage_gives_the_error_page_then_recovers(tmp_path, redis_server, fresh_db, make_app):
