@@ -62,5 +62,5 @@ def room_action():
 
 
 def register(app) -> None:
-    app.get("/v1/room/<userid:path>", callback=list_rooms)  # an email may hold a "/"
+    app.get(r"/v1/room/<userid:re:[\s\S]+>", callback=list_rooms)  # any characters, "/" included (emails may hold one)
     app.post("/v1/room", callback=room_action)

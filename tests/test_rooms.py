@@ -180,3 +180,8 @@ def test_an_email_with_a_slash_lists_its_rooms(new_user):
 def test_a_malformed_json_body_is_the_text_400_too(new_user, body):
     res = new_user().post("/v1/room", body, content_type="application/json", status=400)
     assert res.text == "wrong request format"
+
+
+@pytest.mark.parametrize("userid", ["%0A", "a%0Ab@example.com", "%20"])
+def test_a_userid_with_control_characters_is_400_not_404(new_user, userid):
+    assert new_user().get(f"/v1/room/{userid}", status=400).json is None
