@@ -1,34 +1,48 @@
-# Two commands: `make run` serves the embedded default; `make test` runs every test on real servers.
+# `make run` serves the embedded default; `make test` runs every test on real servers; `make lint` checks the code.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP_FLAGS ?= --disable-pip-version-check -q
 
-.PHONY: run test release up clean system-deps
+.PHONY: run test lint release up clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+# Serving needs only production's packages and the embedded database; the test tools come with `make test`.
+$(VENV)/.run-installed: requirements.txt requirements-run.txt | $(BIN)/python
+	$(BIN)/pip install $(PIP_FLAGS) -r requirements-run.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
 	$(BIN)/pip install $(PIP_FLAGS) -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: $(VENV)/.run-installed
 	$(BIN)/python chat.py
 
 # redis-server (and, for the browser tests, chromium) from Debian when missing.
 system-deps:
 	@bash .ci/system-deps
 
-test: $(VENV)/.installed system-deps
+test: $(VENV)/.dev-installed system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The Procfile's processes with local Redis, SecantusDB and S3 (moto): the production shape on one machine.
-up: $(VENV)/.installed system-deps
-	$(BIN)/python scripts/up.py
+lint: $(VENV)/.dev-installed system-deps node_modules/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	npx --no-install eslint static eslint.config.js
 
-release: $(VENV)/.installed
+# The Procfile's processes with local Redis, SecantusDB and S3 (moto): the production shape on one machine.
+up: $(VENV)/.dev-installed system-deps
+	$(BIN)/python -m scripts.up
+
+release: $(VENV)/.run-installed
 	$(BIN)/python chat.py release
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules

@@ -1,4 +1,5 @@
 """chat: create_app() builds the service; `python chat.py` serves it, `python chat.py release` prepares the database."""
+
 import resource
 import signal
 import sys
@@ -20,11 +21,13 @@ def create_app(settings: Settings | None = None) -> Bottle:
     store = Store(uri, settings.redis_url, settings.session_days)
     store.ensure_indexes()
     app = Bottle()
-    app.config.update({
-        "chat.settings": settings,
-        "chat.store": store,
-        "chat.celery": make_celery(settings, store),
-    })
+    app.config.update(
+        {
+            "chat.settings": settings,
+            "chat.store": store,
+            "chat.celery": make_celery(settings, store),
+        }
+    )
     app.add_hook("before_request", guard_request)
     app.add_hook("after_request", lambda: no_store() if request.path.startswith(("/auth/", "/v1/")) else None)
     register_all(app)
@@ -98,5 +101,5 @@ if __name__ == "__main__":
         {"serve": serve, "release": release}[command](from_env())
     except (KeyboardInterrupt, SystemExit):
         raise
-    except Exception as exc:  # a start-up failure: say why, exit non-zero
+    except Exception as exc:  # noqa: BLE001 - a start-up failure of any kind: say why, exit non-zero
         raise SystemExit(f"chat could not start: {type(exc).__name__}: {exc}") from None

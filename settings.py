@@ -1,4 +1,5 @@
 """Settings: the only reader of os.environ."""
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path

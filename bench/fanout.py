@@ -7,6 +7,7 @@ messages lost and duplicated (must be 0), p50/p99 delivery latency (from just be
 receipt), p50/p99 of an ordinary request (GET /healthz) meanwhile, and the process's memory; ratios
 against baselines from the same run: 1 listener (latency) and no open streams (ordinary request).
 """
+
 import argparse
 import collections
 import json
@@ -21,13 +22,11 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import requests
 
-import requests  # noqa: E402
-
-from chat import raise_open_files_limit  # noqa: E402
-from store.embedded import free_port  # noqa: E402
-from tests.servers import ROOT, Mongo, Redis, wait_for_port  # noqa: E402
+from chat import raise_open_files_limit
+from scripts.servers import ROOT, Mongo, Redis, wait_for_port
+from store.embedded import free_port
 
 PASSWORD = "bench password"
 USERS = 50
@@ -107,13 +106,16 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
-def run(port: int, pid: int, users: list[requests.Session], emails: list[str], count: int, messages: int,
-        rate: float) -> dict:
+def run(
+    port: int, pid: int, users: list[requests.Session], emails: list[str], count: int, messages: int, rate: float
+) -> dict:
     """One run: `count` listeners in a new room, `messages` posted; what arrived, how fast."""
     base = f"http://127.0.0.1:{port}"
     poster = users[0]
-    roomid = poster.post(base + "/v1/room", json={"userid": emails[0], "action": "enter", "roomid": None}).json()["roomid"]
-    for http, email in zip(users[1:], emails[1:]):
+    roomid = poster.post(base + "/v1/room", json={"userid": emails[0], "action": "enter", "roomid": None}).json()[
+        "roomid"
+    ]
+    for http, email in zip(users[1:], emails[1:], strict=True):
         http.post(base + "/v1/room", json={"userid": email, "action": "enter", "roomid": roomid}).raise_for_status()
     listeners = [Listener(port, f"/v1/events/{roomid}", users[i % len(users)].cookies["session"]) for i in range(count)]
     read_all(listeners, lambda: all(listener.ready for listener in listeners), 60)
@@ -129,10 +131,12 @@ def run(port: int, pid: int, users: list[requests.Session], emails: list[str], c
             sent[text] = time.monotonic()
             poster.post(f"{base}/v1/logs/{roomid}", json={"m": text}).raise_for_status()
             time.sleep(max(0.0, sent[text] + 1 / rate - time.monotonic()))
+
     writer = threading.Thread(target=post_all)
     ordinary: list[float] = []
-    prober = threading.Thread(target=lambda: ordinary.extend(
-        ordinary_requests_ms(f"{base}/healthz", lambda _: not writer.is_alive())))
+    prober = threading.Thread(
+        target=lambda: ordinary.extend(ordinary_requests_ms(f"{base}/healthz", lambda _: not writer.is_alive()))
+    )
     writer.start()
     prober.start()
     read_all(listeners, lambda: not writer.is_alive() and all(len(lst.received) >= messages for lst in listeners), 60)
@@ -146,8 +150,16 @@ def run(port: int, pid: int, users: list[requests.Session], emails: list[str], c
         duplicated += len(ids) - len(set(ids))
         latencies += [(at - sent[text]) * 1000 for _, text, at in listener.received if text in sent]
         listener.sock.close()
-    return {"listeners": count, "lost": lost, "duplicated": duplicated, "p50": percentile(latencies, 0.5),
-            "p99": percentile(latencies, 0.99), "get50": percentile(ordinary, 0.5), "get99": percentile(ordinary, 0.99), "rss": memory}
+    return {
+        "listeners": count,
+        "lost": lost,
+        "duplicated": duplicated,
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "get50": percentile(ordinary, 0.5),
+        "get99": percentile(ordinary, 0.99),
+        "rss": memory,
+    }
 
 
 def main() -> None:
@@ -160,14 +172,23 @@ def main() -> None:
     raise_open_files_limit(max(counts) + 256)
     mongo, redis_server = Mongo(), Redis()
     port = free_port()
-    env = {**os.environ, "MONGODB_URI": mongo.uri("bench_fanout"), "REDIS_URL": redis_server.url,
-           "PORT": str(port), "HOST": "127.0.0.1", "DATA_DIR": tempfile.mkdtemp(prefix="chat-fanout-"),
-           "STREAMS_PER_USER": str(STREAMS_PER_USER), "RATE_REGISTER": "100000/3600", "RATE_MESSAGES": "100000/10",
-           "MALLOC_ARENA_MAX": "2",  # as the Procfile
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "MONGODB_URI": mongo.uri("bench_fanout"),
+        "REDIS_URL": redis_server.url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "DATA_DIR": tempfile.mkdtemp(prefix="chat-fanout-"),
+        "STREAMS_PER_USER": str(STREAMS_PER_USER),
+        "RATE_REGISTER": "100000/3600",
+        "RATE_MESSAGES": "100000/10",
+        "MALLOC_ARENA_MAX": "2",  # as the Procfile
+        "PYTHONPATH": str(ROOT),
+    }
     log_path = Path(env["DATA_DIR"]) / "web.log"
-    web = subprocess.Popen([sys.executable, "chat.py"], cwd=ROOT, env=env,
-                           stdout=log_path.open("ab"), stderr=subprocess.STDOUT)
+    web = subprocess.Popen(
+        [sys.executable, "chat.py"], cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT
+    )
     print(f"server log: {log_path}", file=sys.stderr)
     try:
         wait_for_port(port, web, "chat.py")
@@ -190,16 +211,24 @@ def main() -> None:
         web.wait(20)
         redis_server.stop()
         mongo.stop()
-    print(f"cores: {os.cpu_count()}; one web process (python chat.py: waitress, production options); "
-          f"{args.messages} messages per run at {args.rate:g}/s; the bench client shares the machine")
-    print(f"baselines: 1 listener p50 {baseline['p50']:.1f} ms, p99 {baseline['p99']:.1f} ms; "
-          f"GET /healthz with no streams p50 {idle_get:.1f} ms; process with no streams {idle_rss:.0f} MiB RSS")
-    print(f"{'listeners':>9}{'lost':>6}{'dup':>5}{'p50 ms':>8}{'p99 ms':>8}{'p99/1':>7}"
-          f"{'GET p50':>9}{'GET p99':>9}{'p50/idle':>9}{'RSS MiB':>9}")
+    print(
+        f"cores: {os.cpu_count()}; one web process (python chat.py: waitress, production options); "
+        f"{args.messages} messages per run at {args.rate:g}/s; the bench client shares the machine"
+    )
+    print(
+        f"baselines: 1 listener p50 {baseline['p50']:.1f} ms, p99 {baseline['p99']:.1f} ms; "
+        f"GET /healthz with no streams p50 {idle_get:.1f} ms; process with no streams {idle_rss:.0f} MiB RSS"
+    )
+    print(
+        f"{'listeners':>9}{'lost':>6}{'dup':>5}{'p50 ms':>8}{'p99 ms':>8}{'p99/1':>7}"
+        f"{'GET p50':>9}{'GET p99':>9}{'p50/idle':>9}{'RSS MiB':>9}"
+    )
     for row in rows:
-        print(f"{row['listeners']:>9}{row['lost']:>6}{row['duplicated']:>5}{row['p50']:>8.1f}{row['p99']:>8.1f}"
-              f"{row['p99'] / baseline['p99']:>7.1f}{row['get50']:>9.1f}{row['get99']:>9.1f}"
-              f"{row['get50'] / idle_get:>9.1f}{row['rss']:>9.0f}")
+        print(
+            f"{row['listeners']:>9}{row['lost']:>6}{row['duplicated']:>5}{row['p50']:>8.1f}{row['p99']:>8.1f}"
+            f"{row['p99'] / baseline['p99']:>7.1f}{row['get50']:>9.1f}{row['get99']:>9.1f}"
+            f"{row['get50'] / idle_get:>9.1f}{row['rss']:>9.0f}"
+        )
 
 
 if __name__ == "__main__":

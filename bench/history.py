@@ -3,31 +3,33 @@
 Usage: .venv/bin/python -m bench.history [--small 1000] [--large 100000] [--runs 200]
 Starts its own SecantusDB server; prints p50/p99 per case and the large/small ratio.
 """
+
 import argparse
 import itertools
 import os
 import random
 import statistics
-import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import webtest
 
-import webtest  # noqa: E402
-
-from chat import create_app  # noqa: E402
-from settings import Settings  # noqa: E402
-from tests.servers import Mongo  # noqa: E402
+from chat import create_app
+from scripts.servers import Mongo
+from settings import Settings
 
 
 def fill(db, roomid: str, count: int) -> None:
     """Insert `count` messages straight into the room (the API path is measured elsewhere)."""
-    t = datetime.now(timezone.utc)
+    t = datetime.now(UTC)
     for start in range(1, count + 1, 5000):
-        db.messages.insert_many([{"room": roomid, "id": i, "u": "bench@example.com", "m": f"message {i}", "t": t}
-                                 for i in range(start, min(count, start + 4999) + 1)])
+        db.messages.insert_many(
+            [
+                {"room": roomid, "id": i, "u": "bench@example.com", "m": f"message {i}", "t": t}
+                for i in range(start, min(count, start + 4999) + 1)
+            ]
+        )
     db.rooms.update_one({"_id": roomid}, {"$set": {"seq": count}})
 
 
@@ -56,19 +58,28 @@ def main() -> None:
         client.post_json("/auth/register", {"username": "bench@example.com", "password": "long enough"}, status=201)
         rows = []
         for size in (args.small, args.large):
-            roomid = client.post_json("/v1/room", {"userid": "bench@example.com", "action": "enter",
-                                                   "roomid": None}).json["roomid"]
+            roomid = client.post_json(
+                "/v1/room", {"userid": "bench@example.com", "action": "enter", "roomid": None}
+            ).json["roomid"]
             fill(store.db, roomid, size)
             # The latest page is what clients open (served from the process's message cache once read);
             # random older pages miss that cache, so they show the database path.
-            cases = (("latest page", lambda: itertools.repeat(f"/v1/logs/{roomid}")),
-                     ("before= page", lambda: (f"/v1/logs/{roomid}?before={random.randint(101, size)}"
-                                               for _ in itertools.count())))
+            cases = (
+                ("latest page", lambda roomid=roomid: itertools.repeat(f"/v1/logs/{roomid}")),
+                (
+                    "before= page",
+                    lambda roomid=roomid, size=size: (
+                        f"/v1/logs/{roomid}?before={random.randint(101, size)}" for _ in itertools.count()
+                    ),
+                ),
+            )
             for name, urls in cases:
                 timed(client, urls(), 20)  # warm up
                 rows.append((name, size, *timed(client, urls(), args.runs)))
-        print(f"cores: {os.cpu_count()}; {args.runs} requests per case, 100 messages per page, in-process WSGI;"
-              " before= pages at random positions")
+        print(
+            f"cores: {os.cpu_count()}; {args.runs} requests per case, 100 messages per page, in-process WSGI;"
+            " before= pages at random positions"
+        )
         print(f"{'case':<14}{'messages':>10}{'p50 ms':>10}{'p99 ms':>10}")
         for name, size, p50, p99 in rows:
             print(f"{name:<14}{size:>10}{p50:>10.2f}{p99:>10.2f}")

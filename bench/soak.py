@@ -4,6 +4,7 @@ Usage: .venv/bin/python -m bench.soak [--seconds 60] [--streams 300] [--rate 10]
 Every listener must receive every message, in order: prints lost, duplicated, out of order,
 errors, and post and delivery latency.
 """
+
 import argparse
 import json
 import os
@@ -15,20 +16,20 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.sse import Stream  # noqa: E402
-from settings import Settings  # noqa: E402
-from store.embedded import free_port  # noqa: E402
-from tests.servers import Mongo, Redis, Worker, service_env, wait_for_port  # noqa: E402
+from bench.sse import Stream
+from scripts.servers import ROOT, Mongo, Redis, Worker, service_env, wait_for_port
+from settings import Settings
+from store.embedded import free_port
 
 PASSWORD = "long enough"
 
 
 def call(port: int, path: str, body: dict, cookie: str = "") -> tuple[int, dict, str]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json", "Cookie": cookie})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Cookie": cookie},
+    )
     try:
         with urllib.request.urlopen(request, timeout=15) as res:
             set_cookie = (res.headers.get("Set-Cookie") or "").split(";")[0]
@@ -43,8 +44,14 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def web_env(settings: Settings, port: int) -> dict:
-    return {**service_env(settings), "PORT": str(port), "WEB_THREADS": "600", "RATE_MESSAGES": "1000000/10",
-            "RATE_REGISTER": "1000000/10", "STREAMS_PER_USER": "1000"}
+    return {
+        **service_env(settings),
+        "PORT": str(port),
+        "WEB_THREADS": "600",
+        "RATE_MESSAGES": "1000000/10",
+        "RATE_REGISTER": "1000000/10",
+        "STREAMS_PER_USER": "1000",
+    }
 
 
 def main() -> None:
@@ -62,15 +69,26 @@ def main() -> None:
     streams = []
     try:
         for port in ports:
-            webs.append(subprocess.Popen([sys.executable, "chat.py"], cwd=ROOT, env=web_env(settings, port),
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            webs.append(
+                subprocess.Popen(
+                    [sys.executable, "chat.py"],
+                    cwd=ROOT,
+                    env=web_env(settings, port),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
             wait_for_port(port, webs[-1], "chat web", timeout=60)
         users = []
         for i in range(33):
-            _, _, cookie = call(ports[i % 2], "/auth/register", {"username": f"soak{i}@example.com", "password": PASSWORD})
+            _, _, cookie = call(
+                ports[i % 2], "/auth/register", {"username": f"soak{i}@example.com", "password": PASSWORD}
+            )
             users.append((f"soak{i}@example.com", cookie))
         posters, listeners = users[:3], users[3:]
-        _, body, _ = call(ports[0], "/v1/room", {"userid": posters[0][0], "action": "enter", "roomid": None}, posters[0][1])
+        _, body, _ = call(
+            ports[0], "/v1/room", {"userid": posters[0][0], "action": "enter", "roomid": None}, posters[0][1]
+        )
         roomid = body["roomid"]
         for i, (email, cookie) in enumerate(users[1:]):
             call(ports[i % 2], "/v1/room", {"userid": email, "action": "enter", "roomid": roomid}, cookie)
@@ -105,11 +123,15 @@ def main() -> None:
             disordered += ids != sorted(ids)
             delivery += [(t - sent_at[d["m"]]) * 1000 for _, d, t in s.messages() if d["m"] in sent_at]
         closed_early = sum(1 for s in streams if s.closed.is_set())
-        print(f"cores: {os.cpu_count()}; 2 web processes + 1 worker; {args.streams} streams "
-              f"(refused {refused}); {args.seconds} s at {args.rate:g} posts/s")
+        print(
+            f"cores: {os.cpu_count()}; 2 web processes + 1 worker; {args.streams} streams "
+            f"(refused {refused}); {args.seconds} s at {args.rate:g} posts/s"
+        )
         print(f"posts: {k} sent, {errors} errors; every listener expects {expected}")
-        print(f"lost: {lost}  duplicated: {duplicated}  listeners out of order: {disordered}  "
-              f"streams closed early: {closed_early}")
+        print(
+            f"lost: {lost}  duplicated: {duplicated}  listeners out of order: {disordered}  "
+            f"streams closed early: {closed_early}"
+        )
         print(f"post latency ms: p50 {statistics.median(post_latency):.1f}  p99 {percentile(post_latency, 0.99):.1f}")
         print(f"delivery latency ms: p50 {statistics.median(delivery):.1f}  p99 {percentile(delivery, 0.99):.1f}")
     finally:

@@ -1,4 +1,5 @@
 """A small blocking SSE client for benchmarks and tests: one socket, one thread per stream."""
+
 import json
 import socket
 import threading

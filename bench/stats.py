@@ -4,21 +4,19 @@ Usage: .venv/bin/python -m bench.stats [--small 1000] [--large 200000] [--runs 2
 Starts its own SecantusDB server; prints p50/p99 per case, the large/small ratio, and the time the
 aggregation takes per 10,000 new entries.
 """
+
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import webtest
 
-import webtest  # noqa: E402
-
-from chat import create_app  # noqa: E402
-from settings import Settings  # noqa: E402
-from store.db import next_value, now  # noqa: E402
-from tests.servers import Mongo  # noqa: E402
+from chat import create_app
+from scripts.servers import Mongo
+from settings import Settings
+from store.db import next_value, now
 
 ADMIN, MEMBER, RARE = "admin@example.com", "member@example.com", "rare@example.com"
 ACTS = ("message",) * 8 + ("enter", "leave")
@@ -32,8 +30,12 @@ def fill(db, count: int) -> None:
     last = next_value(db, "activity", count)
     t = now()
     for start in range(last - count + 1, last + 1, 5000):
-        db.activity.insert_many([{"_id": i, "u": AUTHORS[i % 100], "act": ACTS[i % 10], "m": f"entry {i}", "t": t}
-                                 for i in range(start, min(last, start + 4999) + 1)])
+        db.activity.insert_many(
+            [
+                {"_id": i, "u": AUTHORS[i % 100], "act": ACTS[i % 10], "m": f"entry {i}", "t": t}
+                for i in range(start, min(last, start + 4999) + 1)
+            ]
+        )
 
 
 def timed(client, url: str, runs: int) -> tuple[float, float]:
@@ -61,8 +63,9 @@ def main() -> None:
     args = parser.parse_args()
     mongo = Mongo()
     try:
-        app = create_app(Settings(mongodb_uri=mongo.uri("bench"), data_dir=Path("/tmp/chat-bench"),
-                                  admin_users=frozenset({ADMIN})))
+        app = create_app(
+            Settings(mongodb_uri=mongo.uri("bench"), data_dir=Path("/tmp/chat-bench"), admin_users=frozenset({ADMIN}))
+        )
         store = app.config["chat.store"]
         store.activity.on_record = None  # this script runs the aggregation itself, to time it
         clients = {}
@@ -76,10 +79,12 @@ def main() -> None:
             seconds = aggregated(store.stats)
             if size == args.large:
                 catch_up = (added, seconds)
-            for name, user, url in (("admin, latest", ADMIN, "/v1/stats"),
-                                    ("admin, before=", ADMIN, f"/v1/stats?before={size // 2}"),
-                                    ("member, latest", MEMBER, "/v1/stats"),
-                                    ("rare, limit=10", RARE, "/v1/stats?limit=10")):
+            for name, user, url in (
+                ("admin, latest", ADMIN, "/v1/stats"),
+                ("admin, before=", ADMIN, f"/v1/stats?before={size // 2}"),
+                ("member, latest", MEMBER, "/v1/stats"),
+                ("rare, limit=10", RARE, "/v1/stats?limit=10"),
+            ):
                 timed(clients[user], url, 20)  # warm up
                 rows.append((name, size, *timed(clients[user], url, args.runs)))
         fill(store.db, 10_000)
@@ -91,9 +96,11 @@ def main() -> None:
         for name in ("admin, latest", "admin, before=", "member, latest", "rare, limit=10"):
             small, large = (r for r in rows if r[0] == name)
             print(f"ratio {name} {args.large}/{args.small}: p50 {large[2] / small[2]:.2f}")
-        print(f"aggregation: {per_10k:.2f} s for 10,000 new entries on top of {args.large};"
-              f" catching up {catch_up[0]} entries took {catch_up[1]:.1f} s"
-              f" ({catch_up[1] / catch_up[0] * 10_000:.2f} s per 10,000)")
+        print(
+            f"aggregation: {per_10k:.2f} s for 10,000 new entries on top of {args.large};"
+            f" catching up {catch_up[0]} entries took {catch_up[1]:.1f} s"
+            f" ({catch_up[1] / catch_up[0] * 10_000:.2f} s per 10,000)"
+        )
     finally:
         mongo.stop()
 

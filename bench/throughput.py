@@ -4,6 +4,7 @@ Usage: .venv/bin/python -m bench.throughput [--seconds 10] [--connections 16]
 Starts SecantusDB, redis-server and the service (`python chat.py`, real waitress) on free ports;
 drives them with wrk (-t1, as this 2-core machine wants) and prints req/s and the ratio to the ceiling.
 """
+
 import argparse
 import json
 import os
@@ -15,13 +16,10 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from chat import server_options  # noqa: E402
-from settings import Settings  # noqa: E402
-from store.embedded import free_port  # noqa: E402
-from tests.servers import Mongo, Redis, service_env, wait_for_port  # noqa: E402
+from chat import server_options
+from scripts.servers import ROOT, Mongo, Redis, service_env, wait_for_port
+from settings import Settings
+from store.embedded import free_port
 
 USER = "bench@example.com"
 
@@ -38,8 +36,11 @@ def wrk(url: str, seconds: int, connections: int, cookie: str, script: str | Non
 
 
 def call(port: int, path: str, body: dict, cookie: str = "") -> tuple[dict, str]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json", "Cookie": cookie})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Cookie": cookie},
+    )
     with urllib.request.urlopen(request, timeout=10) as res:
         set_cookie = res.headers.get("Set-Cookie") or ""
         return json.loads(res.read()), set_cookie.split(";")[0] or cookie
@@ -65,9 +66,14 @@ def main() -> None:
         settings = Settings(mongodb_uri=mongo.uri("bench"), redis_url=redis_server.url, data_dir=tmp)
         options = server_options(settings)
         hello_port, chat_port = free_port(), free_port()
-        hello_cmd = [str(Path(sys.executable).parent / "waitress-serve"), f"--port={hello_port}",
-                     f"--threads={options['threads']}", f"--connection-limit={options['connection_limit']}",
-                     "--asyncore-use-poll", "bench.hello:app"]
+        hello_cmd = [
+            str(Path(sys.executable).parent / "waitress-serve"),
+            f"--port={hello_port}",
+            f"--threads={options['threads']}",
+            f"--connection-limit={options['connection_limit']}",
+            "--asyncore-use-poll",
+            "bench.hello:app",
+        ]
         procs.append(start(hello_cmd, os.environ.copy(), hello_port, "hello"))
         env = {**service_env(settings), "PORT": str(chat_port), "RATE_MESSAGES": "100000000/10"}
         procs.append(start([sys.executable, "chat.py"], env, chat_port, "chat"))
@@ -76,8 +82,10 @@ def main() -> None:
         for i in range(200):
             call(chat_port, f"/v1/logs/{roomid}", {"m": f"warm-up {i}"}, cookie)
         post_script = tmp / "post.lua"
-        post_script.write_text('wrk.method = "POST"\nwrk.body = \'{"m": "hello from wrk"}\'\n'
-                               'wrk.headers["Content-Type"] = "application/json"\n')
+        post_script.write_text(
+            'wrk.method = "POST"\nwrk.body = \'{"m": "hello from wrk"}\'\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+        )
         base = f"http://127.0.0.1:{chat_port}"
         cases = [
             ("waitress hello (ceiling)", f"http://127.0.0.1:{hello_port}/", None),
@@ -87,8 +95,10 @@ def main() -> None:
         ]
         results = [(name, wrk(url, args.seconds, args.connections, cookie, script)) for name, url, script in cases]
         ceiling = results[0][1]
-        print(f"cores: {os.cpu_count()}; wrk -t1 -c{args.connections} -d{args.seconds}s; "
-              f"waitress threads={options['threads']}")
+        print(
+            f"cores: {os.cpu_count()}; wrk -t1 -c{args.connections} -d{args.seconds}s; "
+            f"waitress threads={options['threads']}"
+        )
         print(f"{'case':<28}{'req/s':>10}{'ratio':>8}")
         for name, rate in results:
             print(f"{name:<28}{rate:>10.0f}{rate / ceiling:>8.3f}")

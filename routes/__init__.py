@@ -1,4 +1,5 @@
 """HTTP routes, one module per area; each has register(app)."""
+
 from routes import auth, docs, events, images, logs, pages, rooms, stats
 
 

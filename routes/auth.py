@@ -1,10 +1,21 @@
 """Accounts and sessions: register, login, logout, and who is logged in."""
+
 import re
 
 from bottle import response
 
-from routes.common import (SESSION_COOKIE, client_address, current_user, fail, is_https, read_fields,
-                           session_token, settings, store, too_many)
+from routes.common import (
+    SESSION_COOKIE,
+    client_address,
+    current_user,
+    fail,
+    is_https,
+    read_fields,
+    session_token,
+    settings,
+    store,
+    too_many,
+)
 from store.errors import Conflict, NotFound, RateLimited
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s.]+")
@@ -32,8 +43,15 @@ def _credentials() -> tuple[str, str]:
 
 def _start_session(user: str) -> None:
     token = store().sessions.open(user)
-    response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="lax",
-                        secure=is_https(), max_age=settings().session_days * 86400)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(),
+        max_age=settings().session_days * 86400,
+    )
 
 
 def register_user():

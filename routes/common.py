@@ -1,4 +1,5 @@
 """What every route shares: reading bodies, shaping errors, knowing the user."""
+
 import json
 import re
 from urllib.parse import parse_qsl, urlsplit
@@ -96,8 +97,7 @@ def _json_fields(text: str) -> dict:
 def _form_fields(text: str) -> dict:
     fields = {}
     try:
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=100,
-                          errors="strict")
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=100, errors="strict")
     except ValueError:  # UnicodeDecodeError too: a %-escape that is not UTF-8
         fail(400, "request body is not a valid form")
     for key, value in pairs:
@@ -180,7 +180,7 @@ def check_self(userid) -> None:
 
 
 def guard_request() -> None:
-    """Before every request: refuse paths that are not UTF-8, cross-site POSTs, and oversize bodies before reading them."""
+    """Before every request: refuse non-UTF-8 paths, cross-site writes, and oversize bodies before reading them."""
     try:
         request.environ["bottle.raw_path"].encode("latin-1").decode("utf-8")
     except UnicodeError:  # bottle would drop the bad bytes and route to a different path

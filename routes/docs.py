@@ -1,4 +1,5 @@
 """The API's OpenAPI 3.1 document, kept by hand in static/openapi.json."""
+
 from pathlib import Path
 
 from bottle import static_file

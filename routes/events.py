@@ -1,4 +1,5 @@
 """Server-Sent Events: a room's messages, enters, leaves and deletion as they happen, resumable by message id."""
+
 import json
 import random
 import re

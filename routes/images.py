@@ -1,4 +1,5 @@
 """POST /v1/image: check an upload, have a worker store it, answer its URL; GET /media/... in the embedded default."""
+
 from bottle import HTTPError, abort, request, static_file
 from celery.exceptions import TimeoutError as TaskTimeout
 
@@ -72,8 +73,9 @@ def upload_image():
     try:
         store().limiter.hit(f"upload:{user}", count, window)
     except RateLimited as limited:
-        raise HTTPError(429, f"too many uploads; retry after {limited.retry_after} s",
-                        **{"Retry-After": str(limited.retry_after)})
+        raise HTTPError(
+            429, f"too many uploads; retry after {limited.retry_after} s", **{"Retry-After": str(limited.retry_after)}
+        ) from None
     data, label = read_upload(settings().image_max_bytes)
     name = image_name(data)
     if name is None:

@@ -1,4 +1,5 @@
 """Conversations: read a page of a room's messages, post a message."""
+
 from bottle import response
 
 from routes.common import ID_MAX, bounded_int, current_user, fail, json_answer, read_fields, settings, store, too_many

@@ -1,4 +1,5 @@
 """The web page, static files, health, and the HTML error pages."""
+
 import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,9 +35,11 @@ def image_base() -> str:
 def content_policy(images: str) -> str:
     """The page loads nothing but its own files (and images from the image store): a second wall against XSS."""
     origin = "" if images.startswith("/") else " " + "://".join(urlsplit(images)[:2])
-    return ("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-            f"img-src 'self' blob:{origin}; object-src 'none'; base-uri 'none'; form-action 'self'; "
-            "frame-ancestors 'none'")
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        f"img-src 'self' blob:{origin}; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
 
 
 def index():
@@ -73,8 +76,13 @@ def error_page(error: bottle.HTTPError):
         response.content_type = "application/json"
         return bottle.json_dumps({"error": message or error.status_line.split(" ", 1)[1].lower()})
     response.content_type = "text/html; charset=utf-8"
-    return render("error", title=error.status_line, status=error.status_code,
-                  reason=error.status_line.split(" ", 1)[1], message=message)
+    return render(
+        "error",
+        title=error.status_line,
+        status=error.status_code,
+        reason=error.status_line.split(" ", 1)[1],
+        message=message,
+    )
 
 
 def register(app) -> None:

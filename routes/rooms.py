@@ -1,4 +1,5 @@
 """Rooms: list all and mine, enter (or create) and leave."""
+
 import re
 
 from bottle import HTTPResponse
@@ -43,10 +44,14 @@ def room_action():
             wrong_format()
         raise
     userid, action, roomid, name = (fields.get(k) for k in ("userid", "action", "roomid", "name"))
-    if (normal_email(userid) is None or action not in ("enter", "leave")
-            or not (roomid is None or valid_room_id(roomid))
-            or not (name is None or (isinstance(name, str) and len(name.strip()) <= NAME_MAX))
-            or (action == "leave" and roomid is None) or "roomid" not in fields):
+    if (
+        normal_email(userid) is None
+        or action not in ("enter", "leave")
+        or not (roomid is None or valid_room_id(roomid))
+        or not (name is None or (isinstance(name, str) and len(name.strip()) <= NAME_MAX))
+        or (action == "leave" and roomid is None)
+        or "roomid" not in fields
+    ):
         wrong_format()
     check_self(normal_email(userid))
     rooms = store().rooms

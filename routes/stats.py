@@ -1,4 +1,5 @@
 """GET /v1/stats: the counts from the aggregated snapshot and one bounded page of the activity log."""
+
 from datetime import timedelta
 
 from routes.common import ID_MAX, bounded_int, celery, current_user, fail, settings, store

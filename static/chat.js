@@ -676,7 +676,7 @@
       xhr.addEventListener("load", () => {
         if (this.closed) return;
         if (xhr.status === 200) {
-          let url = null;
+          let url;
           try { url = JSON.parse(xhr.responseText).url; } catch { url = null; }
           if (typeof url === "string") {
             item.remove();

@@ -1,4 +1,5 @@
 """The data layer: plain dicts in, plain dicts out, domain errors; no bottle, no celery."""
+
 import pymongo
 import redis as redis_lib
 
@@ -19,8 +20,9 @@ from store.users import Users
 def redis_client(url: str) -> redis_lib.Redis:
     """A client whose threads wait for a free connection: the default pool fails past 100 at once,
     and a web process runs over a thousand threads."""
-    pool = redis_lib.BlockingConnectionPool.from_url(url, max_connections=100, timeout=5,
-                                                     socket_timeout=5, socket_connect_timeout=3)
+    pool = redis_lib.BlockingConnectionPool.from_url(
+        url, max_connections=100, timeout=5, socket_timeout=5, socket_connect_timeout=3
+    )
     return redis_lib.Redis.from_pool(pool)
 
 

@@ -1,4 +1,5 @@
 """The activity log: one entry per register, login, logout, room action, message and upload."""
+
 from store.db import iso, next_value, now
 
 ACTS = ("register", "login", "logout", "create", "enter", "leave", "delete", "message", "upload")
@@ -14,7 +15,8 @@ class Activity:
         assert act in ACTS, act
         entry_id = next_value(self._db, "activity")
         self._db.activity.insert_one(
-            {"_id": entry_id, "u": user, "act": act, "m": text, "t": t or now()}, session=session)
+            {"_id": entry_id, "u": user, "act": act, "m": text, "t": t or now()}, session=session
+        )
         if self.on_record is not None:
             self.on_record()
 

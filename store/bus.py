@@ -1,4 +1,5 @@
 """Fan-out of room events: every change is published once, from the store, to every web process."""
+
 import json
 import logging
 import threading

@@ -1,22 +1,26 @@
 """The MongoDB connection, the index declarations and the transaction helper."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import pymongo
-from pymongo import ASCENDING as ASC, DESCENDING as DESC, ReturnDocument
+from pymongo import ASCENDING as ASC
+from pymongo import DESCENDING as DESC
+from pymongo import ReturnDocument
 
 # Every index the service needs, as data: collection -> [(keys, options)].
 INDEXES = {
     "users": [],
-    "sessions": [([("expires", ASC)], {"expireAfterSeconds": 0}),
-                 ([("u", ASC)], {})],
+    "sessions": [([("expires", ASC)], {"expireAfterSeconds": 0}), ([("u", ASC)], {})],
     # SecantusDB answers an `_id` range only from a secondary index (the `_id_` index is used for equality).
-    "activity": [([("u", ASC), ("_id", ASC)], {}),
-                 ([("_id", DESC)], {})],
-    "rooms": [([("members", ASC)], {}),
-              ([("active", ASC)], {})],
-    "messages": [([("room", ASC), ("id", ASC)], {"unique": True}),
-                 ([("room", ASC), ("u", ASC), ("cid", ASC)],
-                  {"unique": True, "partialFilterExpression": {"cid": {"$type": "string"}}})],
+    "activity": [([("u", ASC), ("_id", ASC)], {}), ([("_id", DESC)], {})],
+    "rooms": [([("members", ASC)], {}), ([("active", ASC)], {})],
+    "messages": [
+        ([("room", ASC), ("id", ASC)], {"unique": True}),
+        (
+            [("room", ASC), ("u", ASC), ("cid", ASC)],
+            {"unique": True, "partialFilterExpression": {"cid": {"$type": "string"}}},
+        ),
+    ],
     "counters": [],
     "stats": [],
     "limits": [([("expires", ASC)], {"expireAfterSeconds": 0})],
@@ -25,8 +29,14 @@ INDEXES = {
 
 def connect(uri: str, **options) -> pymongo.MongoClient:
     """One client per process; fail fast when the server is away instead of hanging requests."""
-    options = {"serverSelectionTimeoutMS": 3000, "connectTimeoutMS": 3000,
-               "socketTimeoutMS": 10000, "maxPoolSize": 200, "tz_aware": True, **options}
+    options = {
+        "serverSelectionTimeoutMS": 3000,
+        "connectTimeoutMS": 3000,
+        "socketTimeoutMS": 10000,
+        "maxPoolSize": 200,
+        "tz_aware": True,
+        **options,
+    }
     return pymongo.MongoClient(uri, **options)
 
 
@@ -44,19 +54,20 @@ def ensure_indexes(db) -> None:
 
 def now() -> datetime:
     """The current time, rounded to milliseconds as the API shows it."""
-    t = datetime.now(timezone.utc)
+    t = datetime.now(UTC)
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
 def iso(t: datetime) -> str:
     """`2026-11-24T09:30:00.123Z`"""
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
 def next_value(db, name: str, step: int = 1) -> int:
     """Atomically take the next value of a named counter (outside any transaction, so it never conflicts)."""
-    doc = db.counters.find_one_and_update({"_id": name}, {"$inc": {"n": step}},
-                                          upsert=True, return_document=ReturnDocument.AFTER)
+    doc = db.counters.find_one_and_update(
+        {"_id": name}, {"$inc": {"n": step}}, upsert=True, return_document=ReturnDocument.AFTER
+    )
     return doc["n"]
 
 

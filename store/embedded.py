@@ -1,4 +1,5 @@
 """The embedded MongoDB: a SecantusDB server run as a child process (GPL, so never imported)."""
+
 import atexit
 import ctypes
 import shutil
@@ -41,28 +42,44 @@ def server_command() -> str:
     if not found:
         raise EmbeddedDatabaseError(
             "secantusd-py not found: install the embedded requirements "
-            "(pip install -r requirements-dev.txt) or set MONGODB_URI")
+            "(pip install -r requirements-dev.txt) or set MONGODB_URI"
+        )
     return found
 
 
-def start_server(storage: str, port: int | None = None, timeout: float = 30.0,
-                 log_path: Path | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(
+    storage: str, port: int | None = None, timeout: float = 30.0, log_path: Path | None = None
+) -> tuple[subprocess.Popen, str]:
     """Start secantusd-py on a free port; return the process and its mongodb:// URI once it answers."""
     port = port or free_port()
     if storage != ":memory:":
         Path(storage).mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [server_command(), "--host", "127.0.0.1", "--port", str(port),
-         "--storage-path", storage, "--standalone", "--log-level", "WARNING"],
-        stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        [
+            server_command(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            storage,
+            "--standalone",
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent,
+    )
     uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
             raise EmbeddedDatabaseError(
                 f"secantusd-py exited with status {proc.returncode} at start"
-                + (f"; see {log_path}" if log_path else ""))
+                + (f"; see {log_path}" if log_path else "")
+            )
         try:
             with pymongo.MongoClient(uri, serverSelectionTimeoutMS=300) as probe:
                 probe.admin.command("ping")
@@ -70,7 +87,9 @@ def start_server(storage: str, port: int | None = None, timeout: float = 30.0,
         except pymongo.errors.PyMongoError:
             if time.monotonic() > deadline:
                 stop_server(proc)
-                raise EmbeddedDatabaseError(f"secantusd-py did not answer on port {port} within {timeout:.0f} s")
+                raise EmbeddedDatabaseError(
+                    f"secantusd-py did not answer on port {port} within {timeout:.0f} s"
+                ) from None
             time.sleep(0.1)
 
 

@@ -1,4 +1,5 @@
 """This process's listeners: one bus subscription hands each room's events to the queues of its listeners."""
+
 import queue
 import threading
 

@@ -1,4 +1,5 @@
 """Rate limits as fixed-window counters: in Redis when configured, in this process otherwise."""
+
 import logging
 import math
 import threading

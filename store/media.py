@@ -1,4 +1,5 @@
 """Images: the type from the bytes, a name from the content, and the two places they are kept (S3 or a folder)."""
+
 import hashlib
 import os
 import re
@@ -10,7 +11,8 @@ from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionError as S3ConnectionError, HTTPClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as S3ConnectionError
 
 from store.errors import StoreError
 
@@ -65,8 +67,12 @@ class S3Images:
         self.bucket = bucket
         self.public_url = (public_url or f"https://{bucket}.s3.amazonaws.com").rstrip("/")
         # Short timeouts and no botocore retries: the task retries with backoff inside the route's wait.
-        config = Config(s3={"addressing_style": "path"}, connect_timeout=2, read_timeout=5,
-                        retries={"total_max_attempts": 1, "mode": "standard"})
+        config = Config(
+            s3={"addressing_style": "path"},
+            connect_timeout=2,
+            read_timeout=5,
+            retries={"total_max_attempts": 1, "mode": "standard"},
+        )
         self.client = boto3.session.Session().client("s3", endpoint_url=endpoint_url, config=config)
 
     def url(self, name: str) -> str:
@@ -86,8 +92,13 @@ class S3Images:
     def write(self, name: str, data: bytes, label: str) -> None:
         with _s3_errors():
             self.client.put_object(
-                Bucket=self.bucket, Key=name, Body=data, ContentType=CONTENT_TYPES[name.rsplit(".", 1)[1]],
-                CacheControl=CACHE_CONTROL, Metadata={"key": quote(label)} if label else {})
+                Bucket=self.bucket,
+                Key=name,
+                Body=data,
+                ContentType=CONTENT_TYPES[name.rsplit(".", 1)[1]],
+                CacheControl=CACHE_CONTROL,
+                Metadata={"key": quote(label)} if label else {},
+            )
 
 
 def _status(exc: ClientError) -> int:

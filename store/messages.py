@@ -1,4 +1,5 @@
 """Conversations: messages numbered 1, 2, 3... per room, read by sequence ranges."""
+
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -64,7 +65,7 @@ class MessageCache:
             room = self._rooms.setdefault(roomid, {})
             self._rooms.move_to_end(roomid)
             room.update((m["id"], m) for m in messages)
-            for oldest in sorted(room)[:max(0, len(room) - self._per_room)]:
+            for oldest in sorted(room)[: max(0, len(room) - self._per_room)]:
                 del room[oldest]
             while len(self._rooms) > self._max_rooms:
                 self._rooms.popitem(last=False)
@@ -83,8 +84,9 @@ class Messages:
         self._room_locks = KeyedLocks()
         self._cache = MessageCache()
 
-    def post(self, user: str, roomid: str, text: str, cid: str | None = None,
-             rate: tuple[int, int] | None = None) -> tuple[dict, bool]:
+    def post(
+        self, user: str, roomid: str, text: str, cid: str | None = None, rate: tuple[int, int] | None = None
+    ) -> tuple[dict, bool]:
         """Store a message; return it and whether it is new (False: the same cid was posted before)."""
         if cid is not None:
             first = self._by_cid(user, roomid, cid)
@@ -97,8 +99,12 @@ class Messages:
         def work(session):
             # The sequence number and the message commit together, so ids become visible in order.
             room = self._db.rooms.find_one_and_update(
-                {"_id": roomid, "members": user}, {"$inc": {"seq": 1}, "$set": {"active": t}},
-                projection={"seq": 1}, return_document=ReturnDocument.AFTER, session=session)
+                {"_id": roomid, "members": user},
+                {"$inc": {"seq": 1}, "$set": {"active": t}},
+                projection={"seq": 1},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
             if room is None:
                 require_room(self._db, roomid, session)
                 raise NotMember(roomid)
@@ -108,6 +114,7 @@ class Messages:
             self._db.messages.insert_one(doc, session=session)
             self._activity.record(user, "message", text, session=session, t=t)
             return doc
+
         try:
             with self._room_locks.hold(roomid):
                 doc = atomic(self._db, work)
@@ -132,8 +139,9 @@ class Messages:
             raise RoomGone(roomid)
         return room["seq"] if "members" in room else None
 
-    def page(self, user: str, roomid: str, limit: int = 100, before: int | None = None,
-             after: int | None = None) -> list[dict]:
+    def page(
+        self, user: str, roomid: str, limit: int = 100, before: int | None = None, after: int | None = None
+    ) -> list[dict]:
         """Oldest first: messages after `after` (catching up), else the newest before `before` (or overall).
 
         RoomGone / NotMember when the user may not read the room; one query decides both and the range.
@@ -156,8 +164,9 @@ class Messages:
         cached = self._cache.get(roomid, low, high)
         if cached is not None:
             return cached
-        docs = self._db.messages.find({"room": roomid, "id": {"$gte": low, "$lte": high}},
-                                      {"_id": 0, "id": 1, "m": 1, "u": 1, "t": 1})
+        docs = self._db.messages.find(
+            {"room": roomid, "id": {"$gte": low, "$lte": high}}, {"_id": 0, "id": 1, "m": 1, "u": 1, "t": 1}
+        )
         messages = [public_message(d) for d in sorted(docs, key=lambda d: d["id"])]
         self._cache.put(roomid, messages)
         return messages

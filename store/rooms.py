@@ -1,4 +1,5 @@
 """Rooms: create, enter, leave (deleting the room with its last member), and listings."""
+
 import secrets
 from datetime import timedelta
 
@@ -31,9 +32,12 @@ class Rooms:
         roomid, t = secrets.token_urlsafe(9), now()
 
         def work(session):
-            self._db.rooms.insert_one({"_id": roomid, "name": name, "members": [user], "n": 1, "seq": 0,
-                                       "created": t, "active": t}, session=session)
+            self._db.rooms.insert_one(
+                {"_id": roomid, "name": name, "members": [user], "n": 1, "seq": 0, "created": t, "active": t},
+                session=session,
+            )
             self._activity.record(user, "create", roomid, session=session, t=t)
+
         atomic(self._db, work)
         self._db.counters.update_one({"_id": "rooms-epoch"}, {"$min": {"t": t}}, upsert=True)
         self._bus.publish(roomid, "enter", {"u": user, "t": iso(t)})
@@ -47,12 +51,15 @@ class Rooms:
             joined = self._db.rooms.find_one_and_update(
                 {"_id": roomid, "members": {"$ne": user}},
                 {"$push": {"members": user}, "$inc": {"n": 1}, "$set": {"active": t}},
-                projection={"_id": 1}, session=session)
+                projection={"_id": 1},
+                session=session,
+            )
             if joined:
                 self._activity.record(user, "enter", roomid, session=session, t=t)
                 return True
             require_room(self._db, roomid, session)
             return False
+
         entered = atomic(self._db, work)
         if entered:
             self._bus.publish(roomid, "enter", {"u": user, "t": iso(t)})
@@ -67,17 +74,21 @@ class Rooms:
             left = self._db.rooms.find_one_and_update(
                 {"_id": roomid, "members": user, "n": {"$gt": 1}},
                 {"$pull": {"members": user}, "$inc": {"n": -1}, "$set": {"active": t}},
-                projection={"_id": 1}, session=session)
+                projection={"_id": 1},
+                session=session,
+            )
             if left:
                 self._activity.record(user, "leave", roomid, session=session, t=t)
                 return False
-            if self._db.rooms.find_one_and_delete({"_id": roomid, "members": user, "n": 1},
-                                                  projection={"_id": 1}, session=session):
+            if self._db.rooms.find_one_and_delete(
+                {"_id": roomid, "members": user, "n": 1}, projection={"_id": 1}, session=session
+            ):
                 self._activity.record(user, "leave", roomid, session=session, t=t)
                 self._activity.record(user, "delete", roomid, session=session, t=t)
                 return True
             require_room(self._db, roomid, session)
             raise NotMember(roomid)
+
         deleted = atomic(self._db, work)
         if deleted:
             # The room is gone, so nothing can read or add to its conversation any more.

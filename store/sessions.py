@@ -1,4 +1,5 @@
 """Server-side sessions: the cookie holds a random token, the database only its SHA-256."""
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -23,8 +24,10 @@ class Sessions:
 
         def work(session):
             self._db.sessions.insert_one(
-                {"_id": _key(token), "u": user, "created": t, "expires": t + self._lifetime}, session=session)
+                {"_id": _key(token), "u": user, "created": t, "expires": t + self._lifetime}, session=session
+            )
             self._activity.record(user, "login", session=session, t=t)
+
         atomic(self._db, work)
         return token
 
@@ -37,8 +40,10 @@ class Sessions:
 
     def close(self, token: str) -> None:
         """Destroy the session (if any) so the token is useless from now on."""
+
         def work(session):
             doc = self._db.sessions.find_one_and_delete({"_id": _key(token)}, session=session)
             if doc:
                 self._activity.record(doc["u"], "logout", session=session)
+
         atomic(self._db, work)

@@ -1,4 +1,5 @@
 """Stats: a snapshot of activity counts folded in incrementally, and bounded pages of the activity log."""
+
 from datetime import timedelta
 
 from pymongo import ReturnDocument
@@ -60,13 +61,20 @@ class Stats:
                 days[day] = days.get(day, 0) + 1
         first_day = (t - timedelta(days=DAYS - 1)).strftime("%Y-%m-%d")
         waiting = sorted([i, seen] for i, seen in missing.items() if (t - seen).total_seconds() < gap_seconds)
-        return {"mark": high, "missing": waiting[-MAX_MISSING:], "counts": counts,
-                "days": {day: n for day, n in days.items() if day >= first_day}}
+        return {
+            "mark": high,
+            "missing": waiting[-MAX_MISSING:],
+            "counts": counts,
+            "days": {day: n for day, n in days.items() if day >= first_day},
+        }
 
     def _entries(self, ids: list[int]) -> list[dict]:
         """Entries by id, 100 at a time: SecantusDB's `$in` cost grows with the square of the list."""
-        return [entry for i in range(0, len(ids), 100)
-                for entry in self._db.activity.find({"_id": {"$in": ids[i:i + 100]}}, {"act": 1, "t": 1})]
+        return [
+            entry
+            for i in range(0, len(ids), 100)
+            for entry in self._db.activity.find({"_id": {"$in": ids[i : i + 100]}}, {"act": 1, "t": 1})
+        ]
 
     def _commit(self, read: dict, state: dict, new_run: bool) -> dict | None:
         """Write the state only if nobody wrote since `read` was read; None when somebody did."""
@@ -74,7 +82,9 @@ class Stats:
             return self._db.stats.find_one_and_update(
                 {"_id": SNAPSHOT, "version": read["version"]},
                 {"$set": {**state, "updated": now()}, "$inc": {"version": 1, "runs": int(new_run)}},
-                upsert=read["version"] == 0, return_document=ReturnDocument.AFTER)
+                upsert=read["version"] == 0,
+                return_document=ReturnDocument.AFTER,
+            )
         except DuplicateKeyError:  # another run created the snapshot first
             return None
 

@@ -1,4 +1,5 @@
 """Open event streams per user: counted across processes in Redis, or in this process."""
+
 import math
 import secrets
 import threading
@@ -63,4 +64,3 @@ class RedisStreams:
             self._redis.zrem(self._prefix + user, token)
         except redis_lib.RedisError:
             pass  # Redis is away: the entry stops counting when its time is up
-

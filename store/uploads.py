@@ -1,4 +1,5 @@
 """Uploads waiting for a worker: an image's bytes under its name for a while, in Redis or in this process."""
+
 import threading
 
 # Longer than the broker's visibility timeout (BROKER_VISIBILITY_TIMEOUT, 600 s by default), so a task

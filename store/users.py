@@ -1,4 +1,5 @@
 """Accounts: users stored with a slow salted scrypt hash, never the password."""
+
 import base64
 import hashlib
 import hmac
@@ -9,7 +10,7 @@ import pymongo
 from store.db import atomic, now
 from store.errors import Conflict, NotFound
 
-SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
 def hash_password(password: str, salt: bytes | None = None, n=SCRYPT["n"], r=SCRYPT["r"], p=SCRYPT["p"]) -> str:
@@ -41,6 +42,7 @@ class Users:
         def work(session):
             self._db.users.insert_one({"_id": email, "hash": hashed, "created": now()}, session=session)
             self._activity.record(email, "register", session=session)
+
         try:
             atomic(self._db, work)
         except pymongo.errors.DuplicateKeyError:

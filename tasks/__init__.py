@@ -1,4 +1,5 @@
 """The Celery app, built from Settings: a Redis broker when REDIS_URL is set, eager in-process otherwise."""
+
 import threading
 
 from celery import Celery
@@ -19,8 +20,9 @@ class ChatCelery(Celery):
     def chat_store(self) -> Store:
         with self._store_lock:
             if self._chat_store is None:
-                self.use_store(Store(self.chat_settings.mongodb_uri, self.chat_settings.redis_url,
-                                     self.chat_settings.session_days))
+                self.use_store(
+                    Store(self.chat_settings.mongodb_uri, self.chat_settings.redis_url, self.chat_settings.session_days)
+                )
             return self._chat_store
 
     def use_store(self, store: Store) -> None:
@@ -35,24 +37,37 @@ def make_celery(settings: Settings, store: Store | None = None) -> ChatCelery:
     app = ChatCelery("chat")
     app.chat_settings = settings
     app.conf.update(
-        task_serializer="json", result_serializer="json", accept_content=["json"],
-        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
-        broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
-        result_expires=3600, task_track_started=False,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        result_expires=3600,
+        task_track_started=False,
     )
     if settings.redis_url:
         timeout = settings.broker_visibility_timeout
-        app.conf.update(broker_url=settings.redis_url, result_backend=settings.redis_url, broker_transport_options={
-            # A task whose worker died unacknowledged goes back on the queue `timeout` s after delivery;
-            # every worker sweeps for such tasks (kombu's default sweep is only every ~100 s).
-            "visibility_timeout": timeout,
-            "unacked_restore_interval": max(1, min(10, timeout // 2)), "unacked_restore_throttle": 1,
-            # Never hang on a dead broker connection.
-            "socket_timeout": 10, "socket_connect_timeout": 5,
-        })
+        app.conf.update(
+            broker_url=settings.redis_url,
+            result_backend=settings.redis_url,
+            broker_transport_options={
+                # A task whose worker died unacknowledged goes back on the queue `timeout` s after delivery;
+                # every worker sweeps for such tasks (kombu's default sweep is only every ~100 s).
+                "visibility_timeout": timeout,
+                "unacked_restore_interval": max(1, min(10, timeout // 2)),
+                "unacked_restore_throttle": 1,
+                # Never hang on a dead broker connection.
+                "socket_timeout": 10,
+                "socket_connect_timeout": 5,
+            },
+        )
     else:
-        app.conf.update(task_always_eager=True, task_eager_propagates=True,
-                        broker_url="memory://", result_backend="cache+memory://")
+        app.conf.update(
+            task_always_eager=True, task_eager_propagates=True, broker_url="memory://", result_backend="cache+memory://"
+        )
     images.register(app)
     stats.register(app)
     if store is not None:

@@ -1,4 +1,5 @@
 """Image storage: a worker copies an upload from Redis into S3 (or DATA_DIR/media) under its content's name."""
+
 import functools
 import time
 
@@ -47,7 +48,7 @@ def store_image(task, name: str, label: str = "") -> str:
             except StorageBusy as exc:
                 if attempt == RETRIES:
                     raise
-                wait = BACKOFF_SECONDS * 2 ** attempt
+                wait = BACKOFF_SECONDS * 2**attempt
                 logger.warning("storing %s: %s; try %d of %d in %g s", name, exc, attempt + 2, RETRIES + 1, wait)
                 time.sleep(wait)
     finally:

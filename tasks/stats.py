@@ -1,4 +1,5 @@
 """Stats aggregation: the task, its beat schedule, and the debounced nudge that follows changes."""
+
 import logging
 import threading
 
@@ -71,6 +72,8 @@ class TimerNudge:
 def register(app) -> None:
     """Register the stats task, its beat schedule, and the nudge that the store calls after activity."""
     app.task(name=TASK, bind=True, ignore_result=True)(aggregate_stats)
-    app.conf.beat_schedule = {**app.conf.beat_schedule, "aggregate-stats": {
-        "task": TASK, "schedule": BEAT_SECONDS, "options": {"expires": BEAT_SECONDS}}}
+    app.conf.beat_schedule = {
+        **app.conf.beat_schedule,
+        "aggregate-stats": {"task": TASK, "schedule": BEAT_SECONDS, "options": {"expires": BEAT_SECONDS}},
+    }
     app.nudge_stats = TimerNudge(app) if app.conf.task_always_eager else RedisNudge(app)

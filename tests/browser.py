@@ -1,4 +1,5 @@
 """Browser-test helpers: the app on a real HTTP server in a thread, Debian's Chromium, page actions."""
+
 import socket
 import struct
 import threading
@@ -12,8 +13,15 @@ from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium, headless, touching nothing outside the test (playwright cannot download browsers here).
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 
@@ -85,8 +93,10 @@ def bodies(page: Page):
 
 def png(width: int = 48, height: int = 32, rgb: tuple = (69, 72, 214)) -> bytes:
     """A real PNG image of one colour."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     pixels = (b"\x00" + bytes(rgb) * width) * height
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b"")

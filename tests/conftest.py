@@ -1,4 +1,5 @@
 """Fixtures: real servers per session, a fresh database per test, WebTest clients per user."""
+
 import itertools
 from dataclasses import replace
 from pathlib import Path
@@ -8,8 +9,8 @@ import pytest
 import webtest
 
 from chat import create_app
+from scripts.servers import S3, Mongo, Redis
 from settings import Settings
-from tests.servers import S3, Mongo, Redis
 
 TEST_DB = "chat_test"
 PASSWORD = "correct horse battery"
@@ -55,9 +56,14 @@ def fresh_db(mongo_server, redis_server):
 @pytest.fixture
 def settings(mongo_server, redis_server, fresh_db, tmp_path) -> Settings:
     """Test settings: the real database and Redis; images on local disk unless a test says S3."""
-    return Settings(mongodb_uri=mongo_server.uri(TEST_DB), redis_url=redis_server.url,
-                    data_dir=tmp_path, admin_users=frozenset({"admin@example.com"}),
-                    register_rate=(10_000, 3600), message_rate=(10_000, 10))
+    return Settings(
+        mongodb_uri=mongo_server.uri(TEST_DB),
+        redis_url=redis_server.url,
+        data_dir=tmp_path,
+        admin_users=frozenset({"admin@example.com"}),
+        register_rate=(10_000, 3600),
+        message_rate=(10_000, 10),
+    )
 
 
 @pytest.fixture
@@ -75,6 +81,7 @@ def make_app():
         app = create_app(settings)
         built.append(app)
         return app
+
     yield build
     for app in built:
         app.config["chat.store"].close()
@@ -97,12 +104,14 @@ _emails = itertools.count(1)
 @pytest.fixture
 def new_user(wsgi_app):
     """new_user(email=None) -> a WebTest client logged in as a newly registered user (client.user)."""
+
     def make(email: str | None = None, app=None) -> webtest.TestApp:
         email = email or f"user{next(_emails)}@example.com"
         user_client = webtest.TestApp(app or wsgi_app)
         user_client.post_json("/auth/register", {"username": email, "password": PASSWORD}, status=201)
         user_client.user = email
         return user_client
+
     return make
 
 

@@ -1,4 +1,5 @@
 """Accounts and sessions: /auth/register, /auth/login, /auth/logout."""
+
 from dataclasses import replace
 
 import pymongo
@@ -32,19 +33,22 @@ def test_register_twice_is_409(client):
     assert res.json == {"error": "this email is already registered"}
 
 
-@pytest.mark.parametrize("username, password", [
-    ("not-an-email", PASSWORD),
-    ("", PASSWORD),
-    ("a" * 250 + "@x.io", PASSWORD),
-    ("ann@example.com", "short"),
-    ("ann@example.com", "x" * 1025),
-    ({"$ne": None}, PASSWORD),
-    (["ann@example.com"], PASSWORD),
-    (42, PASSWORD),
-    ("ann@example.com", {"$gt": ""}),
-    ("ann@example.com", None),
-    ("ann\x00@example.com", PASSWORD),
-])
+@pytest.mark.parametrize(
+    "username, password",
+    [
+        ("not-an-email", PASSWORD),
+        ("", PASSWORD),
+        ("a" * 250 + "@x.io", PASSWORD),
+        ("ann@example.com", "short"),
+        ("ann@example.com", "x" * 1025),
+        ({"$ne": None}, PASSWORD),
+        (["ann@example.com"], PASSWORD),
+        (42, PASSWORD),
+        ("ann@example.com", {"$gt": ""}),
+        ("ann@example.com", None),
+        ("ann\x00@example.com", PASSWORD),
+    ],
+)
 def test_register_rejects_bad_fields(client, username, password):
     res = client.post_json("/auth/register", {"username": username, "password": password}, status=400)
     assert "error" in res.json
@@ -60,7 +64,10 @@ def test_password_is_stored_only_as_a_slow_salted_hash(client, settings):
     register(client)
     register(webtest.TestApp(client.app), "bob@example.com")
     with pymongo.MongoClient(settings.mongodb_uri) as mc:
-        ann, bob = mc[TEST_DB].users.find_one({"_id": "ann@example.com"}), mc[TEST_DB].users.find_one({"_id": "bob@example.com"})
+        ann, bob = (
+            mc[TEST_DB].users.find_one({"_id": "ann@example.com"}),
+            mc[TEST_DB].users.find_one({"_id": "bob@example.com"}),
+        )
     assert PASSWORD not in str(ann) and PASSWORD.encode() not in repr(ann).encode()
     assert ann["hash"].startswith("scrypt$16384$8$1$")
     assert ann["hash"] != bob["hash"]  # salted
@@ -91,12 +98,15 @@ def test_wrong_password_and_unknown_user_look_the_same(client):
     assert wrong.json == unknown.json == {"error": "invalid username or password"}
 
 
-@pytest.mark.parametrize("body", [
-    {"username": {"$ne": None}, "password": {"$ne": None}},
-    {"username": "ann@example.com"},
-    {"password": PASSWORD},
-    {"username": ["ann@example.com"], "password": PASSWORD},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": {"$ne": None}, "password": {"$ne": None}},
+        {"username": "ann@example.com"},
+        {"password": PASSWORD},
+        {"username": ["ann@example.com"], "password": PASSWORD},
+    ],
+)
 def test_login_malformed_is_400(client, body):
     register(client)
     client.post_json("/auth/login", body, status=400)
@@ -105,7 +115,9 @@ def test_login_malformed_is_400(client, body):
 def test_login_malformed_json_and_non_object(client):
     client.post("/auth/login", "{not json", content_type="application/json", status=400)
     client.post("/auth/login", "[1, 2]", content_type="application/json", status=400)
-    client.post("/auth/login", b"username=\xff\xfe&password=x", content_type="application/x-www-form-urlencoded", status=400)
+    client.post(
+        "/auth/login", b"username=\xff\xfe&password=x", content_type="application/x-www-form-urlencoded", status=400
+    )
 
 
 def test_logout_destroys_the_session(client):
@@ -145,8 +157,9 @@ def test_failed_logins_for_one_user_are_throttled(make_app, settings):
 
 
 def test_failed_logins_from_one_address_are_throttled(make_app, memory_settings):
-    app = webtest.TestApp(make_app(replace(memory_settings, login_rate_per_address=(4, 60))),
-                          extra_environ={"REMOTE_ADDR": "203.0.113.9"})
+    app = webtest.TestApp(
+        make_app(replace(memory_settings, login_rate_per_address=(4, 60))), extra_environ={"REMOTE_ADDR": "203.0.113.9"}
+    )
     for i in range(4):
         login(app, username=f"u{i}@example.com", password="wrong password", status=401)
     res = login(app, username="fresh@example.com", status=429)
@@ -168,11 +181,19 @@ def test_oversize_body_is_413_before_parsing(client):
 
 
 def test_cross_site_post_is_403(client):
-    res = client.post_json("/auth/register", {"username": "ann@example.com", "password": PASSWORD},
-                           headers={"Origin": "https://evil.example"}, status=403)
+    res = client.post_json(
+        "/auth/register",
+        {"username": "ann@example.com", "password": PASSWORD},
+        headers={"Origin": "https://evil.example"},
+        status=403,
+    )
     assert res.json == {"error": "cross-site request refused"}
-    client.post_json("/auth/register", {"username": "ann@example.com", "password": PASSWORD},
-                     headers={"Origin": "http://localhost:80"}, status=201)
+    client.post_json(
+        "/auth/register",
+        {"username": "ann@example.com", "password": PASSWORD},
+        headers={"Origin": "http://localhost:80"},
+        status=201,
+    )
 
 
 def test_garbage_cookie_is_401(client):

@@ -1,4 +1,5 @@
 """The web client in a real browser: Debian's Chromium driven by playwright, the app on waitress."""
+
 import re
 import time
 from dataclasses import replace
@@ -8,8 +9,21 @@ import pytest
 import webtest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser import (CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, FlakyLink, LiveServer, bodies, create_room, join_room,
-                           log_in, png, register, send)
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    PHONE,
+    FlakyLink,
+    LiveServer,
+    bodies,
+    create_room,
+    join_room,
+    log_in,
+    png,
+    register,
+    send,
+)
 from tests.conftest import PASSWORD
 
 IMAGE_URL = re.compile(r"/media/images/[0-9a-f]{64}\.png$")
@@ -34,6 +48,7 @@ def serve(make_app):
         settings = replace(settings, web_threads=96)  # waitress threads for every page's stream and requests
         servers.append(LiveServer(make_app(settings), settings))
         return servers[-1]
+
     yield start
     for server in servers:
         server.close()
@@ -56,8 +71,9 @@ class Pages:
 
     def open(self, viewport=DESKTOP, server=None, like=None):
         """A page at `/`: in a fresh context (its own cookies), or beside the page `like` (same user, same room)."""
-        context = like.context if like else self.browser.new_context(
-            viewport=viewport, base_url=(server or self.live).url)
+        context = (
+            like.context if like else self.browser.new_context(viewport=viewport, base_url=(server or self.live).url)
+        )
         page = context.new_page()
         page.on("dialog", lambda dialog: (self.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
         page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
@@ -274,7 +290,10 @@ def test_retry_after_a_lost_answer_reuses_the_cid(pages, live):
     def lose_the_answer(route):
         route.fetch()  # the server stores the message, the browser never hears back
         route.abort()
-    page.route("**/v1/logs/*", lambda route: lose_the_answer(route) if route.request.method == "POST" else route.fallback())
+
+    page.route(
+        "**/v1/logs/*", lambda route: lose_the_answer(route) if route.request.method == "POST" else route.fallback()
+    )
     page.get_by_label("Message", exact=True).fill("only once")
     page.get_by_label("Message", exact=True).press("Enter")
     expect(page.locator("#pending-list .status")).to_have_text("Not sent: cannot reach the server.")
@@ -314,29 +333,39 @@ def test_images_by_button_drop_and_paste_render_for_both(pages, embedded_live):
         expect(image).to_have_js_property("complete", True)
         assert image.evaluate("img => img.naturalWidth") == 48
 
-    drop = ann.evaluate_handle("""bytes => {
+    drop = ann.evaluate_handle(
+        """bytes => {
         const data = new DataTransfer();
         data.items.add(new File([new Uint8Array(bytes)], "red.png", {type: "image/png"}));
         return data;
-    }""", list(png(rgb=(214, 40, 40))))
+    }""",
+        list(png(rgb=(214, 40, 40))),
+    )
     ann.dispatch_event("#room-open", "dragover", {"dataTransfer": drop})
     expect(ann.locator("#drop-zone")).to_be_visible()
     ann.dispatch_event("#room-open", "drop", {"dataTransfer": drop})
     expect(bob.locator("#message-list .message img")).to_have_count(2, timeout=10000)
-    ann.locator("#message-input").evaluate("""(input, bytes) => {
+    ann.locator("#message-input").evaluate(
+        """(input, bytes) => {
         const data = new DataTransfer();
         data.items.add(new File([new Uint8Array(bytes)], "green.png", {type: "image/png"}));
         input.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
-    }""", list(png(rgb=(40, 160, 80))))
+    }""",
+        list(png(rgb=(40, 160, 80))),
+    )
     expect(bob.locator("#message-list .message img")).to_have_count(3, timeout=10000)
     sources = bob.locator("#message-list .message img").evaluate_all("images => images.map(i => i.src)")
     assert len(set(sources)) == 3
 
-    ann.locator("#image-input").set_input_files(files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hi"}])
+    ann.locator("#image-input").set_input_files(
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hi"}]
+    )
     expect(ann.locator("#room-error")).to_have_text("Only PNG, JPEG, GIF and WebP images can be sent.")
     # Declared a PNG, but the server judges by the bytes.
     ann.locator("#image-input").set_input_files(files=[{"name": "fake.png", "mimeType": "image/png", "buffer": b"hi"}])
-    expect(ann.locator("#pending-list .status")).to_have_text("Not sent: that file is not a PNG, JPEG, GIF or WebP image.")
+    expect(ann.locator("#pending-list .status")).to_have_text(
+        "Not sent: that file is not a PNG, JPEG, GIF or WebP image."
+    )
     ann.locator("#pending-list").get_by_role("button", name="Discard").click()
     expect(ann.locator("#pending-list .message")).to_have_count(0)
     # A look-alike URL from elsewhere stays text.
@@ -406,11 +435,14 @@ def test_a_busy_room_reads_well_on_desktop_and_phone(pages, embedded_live, artif
     bob, carol = people.values()
     image = bob.post("/v1/image", {"key": "mock.png"}, upload_files=[("file", "mock.png", png(320, 200))]).json["url"]
     script = [
-        (bob, "Morning! I pushed the new header."), (bob, "Screenshot:"), (bob, image),
+        (bob, "Morning! I pushed the new header."),
+        (bob, "Screenshot:"),
+        (bob, image),
         (carol, "Looks good. One thing: the spacing under the title\nfeels tight on small screens."),
         (ann, "Agreed, I'll bump it to 0.75rem."),
         (carol, "Also this link is long: https://example.com/" + "very-long-path-segment/" * 6),
-        (bob, "👍"), (ann, "Shipping it after lunch."),
+        (bob, "👍"),
+        (ann, "Shipping it after lunch."),
     ]
     for who, text in script:
         if who is ann:

@@ -1,4 +1,5 @@
 """The embedded default: `python chat.py` with no MONGODB_URI runs its own SecantusDB child."""
+
 import json
 import os
 import signal
@@ -7,22 +8,26 @@ import sys
 import time
 import urllib.request
 
+from scripts.servers import ROOT, wait_for_port
 from store.embedded import free_port
-from tests.servers import ROOT, wait_for_port
 
 
 def serve(data_dir, port):
     env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "REDIS_URL", "S3_BUCKET")}
     env.update(PORT=str(port), DATA_DIR=str(data_dir))
-    proc = subprocess.Popen([sys.executable, "chat.py"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "chat.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     wait_for_port(port, proc, "chat.py", timeout=60)
     return proc
 
 
 def call(port, path, body=None, cookie=None):
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode() if body else None,
-                                     headers={"Content-Type": "application/json", **({"Cookie": cookie} if cookie else {})})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode() if body else None,
+        headers={"Content-Type": "application/json", **({"Cookie": cookie} if cookie else {})},
+    )
     with urllib.request.urlopen(request, timeout=10) as res:
         return res.status, json.loads(res.read()), res.headers.get("Set-Cookie")
 
@@ -73,5 +78,7 @@ def test_a_database_that_cannot_start_is_explained(tmp_path):
 
 def test_release_creates_indexes(mongo_server):
     env = {**os.environ, "MONGODB_URI": mongo_server.uri("release_test")}
-    result = subprocess.run([sys.executable, "chat.py", "release"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "chat.py", "release"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and "indexes created" in result.stdout

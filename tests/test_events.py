@@ -1,4 +1,5 @@
 """Real-time: GET /v1/events/:roomid on real waitress processes sharing one database and one Redis."""
+
 import http.client
 import itertools
 import json
@@ -23,13 +24,13 @@ from waitress import wasyncore
 
 from chat import server_options
 from routes.events import RESERVED_THREADS
+from scripts.servers import ROOT, Redis, service_env, wait_for_port
 from settings import Settings
 from store import Store
 from store.bus import CHANNEL, MemoryBus
 from store.embedded import free_port
 from store.fanout import QUEUE_MAX, Fanout
 from tests.conftest import PASSWORD
-from tests.servers import ROOT, Redis, service_env, wait_for_port
 
 EVENTS_DB = "chat_events"
 QUICK = {"HEARTBEAT_SECONDS": "1", "STREAM_MAX_SECONDS": "60", "STREAMS_PER_USER": "5"}
@@ -41,11 +42,19 @@ class Web:
 
     def __init__(self, settings: Settings, log_dir: Path, **env: str):
         self.port = free_port()
-        environ = {**service_env(settings), "PORT": str(self.port), "HOST": "127.0.0.1",
-                   "WEB_THREADS": "128", "RATE_REGISTER": "100000/3600", "RATE_MESSAGES": "100000/10", **env}
+        environ = {
+            **service_env(settings),
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+            "WEB_THREADS": "128",
+            "RATE_REGISTER": "100000/3600",
+            "RATE_MESSAGES": "100000/10",
+            **env,
+        }
         self.log = open(log_dir / f"web-{self.port}.log", "ab")
-        self.proc = subprocess.Popen([sys.executable, "chat.py"], cwd=ROOT, env=environ,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "chat.py"], cwd=ROOT, env=environ, stdout=self.log, stderr=subprocess.STDOUT
+        )
         wait_for_port(self.port, self.proc, "chat.py")
 
     @property
@@ -153,8 +162,9 @@ def is_message(block) -> bool:
 def shared_settings(mongo_server, redis_server, tmp_path_factory) -> Settings:
     with pymongo.MongoClient(mongo_server.uri(EVENTS_DB)) as client:
         client.drop_database(EVENTS_DB)
-    return Settings(mongodb_uri=mongo_server.uri(EVENTS_DB), redis_url=redis_server.url,
-                    data_dir=tmp_path_factory.mktemp("events"))
+    return Settings(
+        mongodb_uri=mongo_server.uri(EVENTS_DB), redis_url=redis_server.url, data_dir=tmp_path_factory.mktemp("events")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +209,9 @@ def test_message_posted_to_one_process_reaches_listeners_on_both_exactly_once(we
         assert stream.message_ids_through(30) == list(range(1, 31))
     # A stray repeat of an old event on the bus is not sent again.
     old = ann.call(webs[0], "get", f"/v1/logs/{roomid}?after=4&limit=1")["logs"][0]
-    redis.Redis.from_url(shared_settings.redis_url).publish(CHANNEL, json.dumps({"room": roomid, "event": "message", "data": old}))
+    redis.Redis.from_url(shared_settings.redis_url).publish(
+        CHANNEL, json.dumps({"room": roomid, "event": "message", "data": old})
+    )
     ann.say(webs[0], roomid, "after the repeat")
     for stream in streams:
         blocks = stream.events_until(lambda b: is_message(b) and b["id"] == "31")
@@ -225,8 +237,9 @@ def test_a_message_whose_publish_failed_still_arrives_in_order(webs, room, share
         stream.close()
 
 
-@pytest.mark.parametrize("resume", [{"headers": {"Last-Event-ID": "3"}}, {"query": "?after=3"}],
-                         ids=["Last-Event-ID", "after"])
+@pytest.mark.parametrize(
+    "resume", [{"headers": {"Last-Event-ID": "3"}}, {"query": "?after=3"}], ids=["Last-Event-ID", "after"]
+)
 def test_resume_replays_exactly_the_missed_messages_then_goes_live(webs, room, resume):
     ann, bob, roomid = room
     first = Stream(webs[1], roomid, ann.cookie)
@@ -254,16 +267,19 @@ def test_resume_replays_exactly_the_missed_messages_then_goes_live(webs, room, r
         live.close()
 
 
-@pytest.mark.parametrize("case, status", [
-    ("no session", 401),
-    ("not a member", 403),
-    ("missing room", 400),
-    ("malformed room", 400),
-    ("negative Last-Event-ID", 400),
-    ("text Last-Event-ID", 400),
-    ("fraction after", 400),
-    ("empty after", 400),
-])
+@pytest.mark.parametrize(
+    "case, status",
+    [
+        ("no session", 401),
+        ("not a member", 403),
+        ("missing room", 400),
+        ("malformed room", 400),
+        ("negative Last-Event-ID", 400),
+        ("text Last-Event-ID", 400),
+        ("fraction after", 400),
+        ("empty after", 400),
+    ],
+)
 def test_refusals(webs, room, case, status):
     ann, _, roomid = room
     outsider = User(webs[0])
@@ -343,8 +359,14 @@ def test_open_streams_per_user_are_limited_across_processes(webs, room):
 
 def test_streams_end_after_their_longest_life_and_a_full_process_refuses_more(shared_settings, room):
     ann, _, roomid = room
-    web = Web(shared_settings, shared_settings.data_dir, HEARTBEAT_SECONDS="0.5", STREAM_MAX_SECONDS="2",
-              STREAMS_PER_USER="10", WEB_THREADS=str(RESERVED_THREADS + 2))
+    web = Web(
+        shared_settings,
+        shared_settings.data_dir,
+        HEARTBEAT_SECONDS="0.5",
+        STREAM_MAX_SECONDS="2",
+        STREAMS_PER_USER="10",
+        WEB_THREADS=str(RESERVED_THREADS + 2),
+    )
     try:
         started = time.monotonic()
         held = [Stream(web, roomid, ann.cookie) for _ in range(2)]

@@ -1,4 +1,5 @@
 """Faults: the service fails fast while a dependency is away and recovers by itself."""
+
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -7,7 +8,7 @@ from dataclasses import replace
 import pytest
 import webtest
 
-from tests.servers import Mongo
+from scripts.servers import Mongo
 
 BOUND = 6.0  # seconds: pymongo gives up selecting a server after 3 s
 
@@ -36,6 +37,7 @@ def test_database_outage_mid_traffic_fails_fast_and_recovers(make_app, settings,
             else:
                 res = ann.get(f"/v1/logs/{roomid}", status="*", expect_errors=True)
             answers.append((res.status_int, time.monotonic() - start, res))
+
     with ThreadPoolExecutor(4) as pool:
         for i in range(4):
             pool.submit(traffic, i)
@@ -73,12 +75,15 @@ def test_healthz_reports_a_database_outage_quickly(make_app, settings, own_mongo
 
 
 def test_rate_limits_give_way_while_redis_is_away(make_app, settings):
-    from tests.servers import Redis
+    from scripts.servers import Redis
+
     own_redis = Redis()
     try:
         app = webtest.TestApp(make_app(replace(settings, redis_url=own_redis.url)))
         app.post_json("/auth/register", {"username": "ann@example.com", "password": "long enough"}, status=201)
-        roomid = app.post_json("/v1/room", {"userid": "ann@example.com", "action": "enter", "roomid": None}).json["roomid"]
+        roomid = app.post_json("/v1/room", {"userid": "ann@example.com", "action": "enter", "roomid": None}).json[
+            "roomid"
+        ]
         own_redis.stop()
         start = time.monotonic()
         app.post_json(f"/v1/logs/{roomid}", {"m": "still talking"}, status=201)
@@ -94,7 +99,12 @@ def test_rate_limits_give_way_while_redis_is_away(make_app, settings):
 def s3_settings(settings, s3_server, monkeypatch):
     """Settings that store images in the session's moto S3 (a fresh public bucket)."""
     from tests.test_images import BUCKET, with_s3
-    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     s3_server.reset()
     s3_server.create_public_bucket(BUCKET)
@@ -104,6 +114,7 @@ def s3_settings(settings, s3_server, monkeypatch):
 def upload_in_background(user, data):
     """Start an upload; return (thread, answers) — the answer lands in the list when the route returns."""
     from tests.test_images import upload
+
     answers = []
     thread = threading.Thread(target=lambda: answers.append(upload(user, data, status="*")), daemon=True)
     thread.start()
@@ -112,13 +123,15 @@ def upload_in_background(user, data):
 
 def stored_objects(s3_server) -> list[str]:
     from tests.test_images import BUCKET
+
     return [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
 
 def test_a_worker_killed_mid_task_is_replaced_by_another(make_app, s3_settings, s3_server, new_user, tmp_path):
-    from tests.sample_images import png
-    from tests.servers import Worker
+    from scripts.sample_images import png
+    from scripts.servers import Worker
     from tests.test_images import StallingS3, with_s3
+
     stalling = StallingS3(s3_server.port)
     cfg = replace(with_s3(s3_settings, stalling.url, s3_server.url), broker_visibility_timeout=2, image_wait_seconds=40)
     user = new_user(app=make_app(cfg))
@@ -143,8 +156,9 @@ def test_a_worker_killed_mid_task_is_replaced_by_another(make_app, s3_settings, 
 
 def test_queued_tasks_survive_a_redis_restart(make_app, s3_settings, s3_server, new_user, tmp_path):
     """With Redis persistence on (as a production add-on has it), a restart loses no queued task."""
-    from tests.sample_images import png
-    from tests.servers import Redis, Worker
+    from scripts.sample_images import png
+    from scripts.servers import Redis, Worker
+
     own_redis = Redis(persist_dir=tmp_path)
     cfg = replace(s3_settings, redis_url=own_redis.url, image_wait_seconds=1)
     worker = None
@@ -167,6 +181,7 @@ def test_queued_tasks_survive_a_redis_restart(make_app, s3_settings, s3_server, 
 
 def test_a_killed_web_process_leaves_the_others_serving_and_its_streams_resume_elsewhere(settings, tmp_path):
     from tests.test_events import QUICK, Stream, User, Web
+
     doomed, survivor = Web(settings, tmp_path, **QUICK), Web(settings, tmp_path, **QUICK)
     try:
         ann, bob = User(survivor), User(survivor)

@@ -1,5 +1,6 @@
 """Schema fuzzing: schemathesis generates requests from the OpenAPI document, valid and invalid, for every
 operation; the live app must never answer 5xx and every answer must match the document."""
+
 import json
 import os
 from collections import Counter
@@ -8,16 +9,22 @@ from dataclasses import replace
 import pytest
 import schemathesis
 import webtest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
-                                               response_headers_conformance, response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from routes.docs import DOCUMENT
+from scripts.sample_images import png
 from tests.conftest import PASSWORD
-from tests.sample_images import png
 from tests.test_hostile import assert_clean
 
 MAX_EXAMPLES = 100
@@ -29,8 +36,13 @@ OPERATIONS = {result.ok().label: result.ok() for result in SCHEMA.get_all_operat
 EXAMPLES = {"GET /v1/events/{roomid}": 20}
 # Any non-empty path is valid there: nothing to negate.
 ONLY_POSITIVE = {"GET /static/{path}", "GET /media/{name}"}
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 # Invalid input may only be accepted where the server is documented to be lenient (it trims, ignores extras).
 NEGATIVE_CHECKS = CHECKS + [negative_data_rejection]
 
@@ -47,8 +59,11 @@ def fuzz_cases():
 def target(make_app, memory_settings):
     """The app, its store, and the values that reach the happy paths: a user, a room that a second
     member keeps alive, an image (tasks run in-process: no worker needed), a static file."""
-    app = make_app(replace(memory_settings, login_rate_per_address=(10_000, 300), upload_rate=(10_000, 600),
-                           stream_max_seconds=0.1))
+    app = make_app(
+        replace(
+            memory_settings, login_rate_per_address=(10_000, 300), upload_rate=(10_000, 600), stream_max_seconds=0.1
+        )
+    )
     store = app.config["chat.store"]
     user, other = "fuzz@example.com", "other@example.com"
     for email in (user, other):
@@ -57,8 +72,15 @@ def target(make_app, memory_settings):
     uploader = webtest.TestApp(app)
     uploader.post_json("/auth/login", {"username": user, "password": PASSWORD})
     url = uploader.post("/v1/image", upload_files=[("file", "a.png", IMAGE)]).json["url"]
-    known = {"userid": user, "username": user, "password": PASSWORD, "roomid": roomid, "file": IMAGE,
-             "name": url.removeprefix("/media/"), "path": "chat.css"}
+    known = {
+        "userid": user,
+        "username": user,
+        "password": PASSWORD,
+        "roomid": roomid,
+        "file": IMAGE,
+        "name": url.removeprefix("/media/"),
+        "path": "chat.css",
+    }
     return app, store, known
 
 
@@ -81,8 +103,13 @@ def test_fuzz(label, mode, target, artifacts):
 
     # CI draws the same examples every run, so a landing is never decided by luck; elsewhere each run
     # explores new ones (a defect found that way gets a test of its own).
-    @hypothesis_settings(max_examples=EXAMPLES.get(label, MAX_EXAMPLES), deadline=None, database=None,
-                         derandomize=bool(os.environ.get("CI")), suppress_health_check=list(HealthCheck))
+    @hypothesis_settings(
+        max_examples=EXAMPLES.get(label, MAX_EXAMPLES),
+        deadline=None,
+        database=None,
+        derandomize=bool(os.environ.get("CI")),
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(mode), aimed=st.just(False) if negative else st.booleans())
     def run(case, aimed):
         if aimed:  # never a negative case: aiming could make it valid
@@ -95,7 +122,11 @@ def test_fuzz(label, mode, target, artifacts):
 
     run()
     assert_clean(store.db)  # whatever was accepted, no operator keys and no NUL reached the database
-    report = {"operation": label, "mode": mode.value, "examples": sum(statuses.values()),
-              "statuses": dict(sorted(statuses.items()))}
+    report = {
+        "operation": label,
+        "mode": mode.value,
+        "examples": sum(statuses.values()),
+        "statuses": dict(sorted(statuses.items())),
+    }
     name = label.replace("/", "_").replace(" ", "").replace("{", "").replace("}", "")
     (artifacts / f"fuzz-{name}-{mode.value}.json").write_text(json.dumps(report))

@@ -1,6 +1,7 @@
 """Hostile input: wrong types and operators in every field, broken encodings, huge and deep bodies,
-repeated keys, wrong content types, bad paths and bad cookies, malformed uploads and paths under /media/. Each gets a clear 4xx and the
-database holds nothing it should not."""
+repeated keys, wrong content types, bad paths and bad cookies, malformed uploads and paths under /media/.
+Each gets a clear 4xx and the database holds nothing it should not."""
+
 import hashlib
 import io
 import json
@@ -12,9 +13,9 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import webtest
 
+from scripts.sample_images import png
 from store.db import now
 from tests.conftest import PASSWORD
-from tests.sample_images import png
 from tests.test_rooms import create
 
 NEW_USER = "newcomer@example.com"
@@ -26,8 +27,19 @@ ROUTES = {
     "message": ("/v1/logs/ROOM", {"m": "hello", "cid": "c-1"}),
 }
 FIELDS = [(route, field) for route, (_, body) in ROUTES.items() for field in body]
-WRONG_TYPES = [{"$ne": None}, {"$gt": ""}, {"$where": "sleep(1000)"}, {"$regex": ".*"}, ["x"], [], {},
-               42, 4.2, True, None]
+WRONG_TYPES = [
+    {"$ne": None},
+    {"$gt": ""},
+    {"$where": "sleep(1000)"},
+    {"$regex": ".*"},
+    ["x"],
+    [],
+    {},
+    42,
+    4.2,
+    True,
+    None,
+]
 NULLABLE = {("room", "roomid"), ("room", "name"), ("message", "cid")}  # null is a valid value there
 
 
@@ -44,15 +56,20 @@ def request_for(ann, route: str, **changes) -> tuple[str, dict]:
     """A route's URL and its valid body with some fields changed (a value of ... removes the field)."""
     url, body = ROUTES[route]
     body = {**body, **changes}
-    body = {k: {"USER": ann.user, "ROOM": ann.room}.get(v, v) if isinstance(v, str) else v
-            for k, v in body.items() if v is not ...}
+    body = {
+        k: {"USER": ann.user, "ROOM": ann.room}.get(v, v) if isinstance(v, str) else v
+        for k, v in body.items()
+        if v is not ...
+    }
     return url.replace("ROOM", ann.room), body
 
 
 def snapshot(db) -> dict:
     """What the tests must not change: every user, room and message."""
-    return {name: sorted(map(repr, db[name].find({}, {"_id": 1, "members": 1, "n": 1, "name": 1, "m": 1})))
-            for name in ("users", "rooms", "messages")}
+    return {
+        name: sorted(map(repr, db[name].find({}, {"_id": 1, "members": 1, "n": 1, "name": 1, "m": 1})))
+        for name in ("users", "rooms", "messages")
+    }
 
 
 def assert_clean(db) -> None:
@@ -135,17 +152,22 @@ def test_lone_surrogate_in_every_field_is_400(ann, unchanged, route, field):
     assert_refused_with(res, route, "request body must be valid Unicode (no lone surrogates)")
 
 
-@pytest.mark.parametrize("raw, content_type", [
-    (b'{"m": "caf\xe9"}', "application/json"),  # Latin-1, not UTF-8
-    (b'{"m": "\xed\xa0\x80"}', "application/json"),  # a UTF-8-encoded surrogate
-    (b"m=caf\xe9", "application/x-www-form-urlencoded"),
-    (b"m=caf%E9", "application/x-www-form-urlencoded"),  # a %-escape that is not UTF-8
-    (b"m=%ED%A0%80", "application/x-www-form-urlencoded"),
-])
+@pytest.mark.parametrize(
+    "raw, content_type",
+    [
+        (b'{"m": "caf\xe9"}', "application/json"),  # Latin-1, not UTF-8
+        (b'{"m": "\xed\xa0\x80"}', "application/json"),  # a UTF-8-encoded surrogate
+        (b"m=caf\xe9", "application/x-www-form-urlencoded"),
+        (b"m=caf%E9", "application/x-www-form-urlencoded"),  # a %-escape that is not UTF-8
+        (b"m=%ED%A0%80", "application/x-www-form-urlencoded"),
+    ],
+)
 def test_invalid_utf8_body_is_400(ann, unchanged, raw, content_type):
     res = ann.post(f"/v1/logs/{ann.room}", raw, content_type=content_type, expect_errors=True)
     assert res.status_int == 400 and res.json["error"] in (
-        "request body is not valid UTF-8", "request body is not a valid form")
+        "request body is not valid UTF-8",
+        "request body is not a valid form",
+    )
 
 
 @pytest.mark.parametrize("route, field", FIELDS)
@@ -159,8 +181,9 @@ def test_a_megabyte_string_in_every_field_is_413(ann, unchanged, route, field, a
     assert res.status_int == 413 and res.json == {"error": "request body over 65536 bytes"}
 
 
-def raw_call(app, method: str, path: bytes, body: bytes = b"", headers: dict | None = None,
-             length: bool = True) -> tuple[int, dict, bytes]:
+def raw_call(
+    app, method: str, path: bytes, body: bytes = b"", headers: dict | None = None, length: bool = True
+) -> tuple[int, dict, bytes]:
     """Call the WSGI app with bytes no HTTP client library would send (a path that is not UTF-8, no length)."""
     environ = {"REQUEST_METHOD": method, "PATH_INFO": path.decode("latin-1"), "wsgi.input": io.BytesIO(body)}
     if length:
@@ -173,6 +196,7 @@ def raw_call(app, method: str, path: bytes, body: bytes = b"", headers: dict | N
 
     def start_response(status, headers, exc_info=None):
         answer.update(status=int(status.split()[0]), headers=dict(headers))
+
     data = b"".join(app(environ, start_response))
     return answer["status"], answer["headers"], data
 
@@ -180,20 +204,34 @@ def raw_call(app, method: str, path: bytes, body: bytes = b"", headers: dict | N
 def test_a_chunked_megabyte_body_is_413(ann, unchanged):
     """No Content-Length for the guard to check: the body's reader stops at the limit."""
     data = json.dumps({"m": "x" * 1024 * 1024}).encode()
-    chunks = b"".join(b"%x\r\n%s\r\n" % (len(data[i:i + 8192]), data[i:i + 8192]) for i in range(0, len(data), 8192))
-    status, _, answer = raw_call(ann.app, "POST", f"/v1/logs/{ann.room}".encode(), chunks + b"0\r\n\r\n",
-                                 length=False, headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked",
-                                                        "Cookie": f"session={ann.cookies['session']}"})
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(data[i : i + 8192]), data[i : i + 8192]) for i in range(0, len(data), 8192)
+    )
+    status, _, answer = raw_call(
+        ann.app,
+        "POST",
+        f"/v1/logs/{ann.room}".encode(),
+        chunks + b"0\r\n\r\n",
+        length=False,
+        headers={
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+            "Cookie": f"session={ann.cookies['session']}",
+        },
+    )
     assert status == 413 and json.loads(answer) == {"error": "request body over 65536 bytes"}
 
 
-@pytest.mark.parametrize("raw", [
-    b"[" * 100_000,  # over the body limit: refused before parsing
-    b"[" * 60_000,  # under it: the parser's RecursionError
-    b'{"m": ' + b"[" * 60_000 + b"]" * 60_000 + b"}",
-    b'{"m": ' + b'{"a": ' * 10_000 + b"1" + b"}" * 10_001,
-    b'{"m": ' + b"[" * 900 + b"]" * 900 + b"}",  # parses: then m is not a string
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 100_000,  # over the body limit: refused before parsing
+        b"[" * 60_000,  # under it: the parser's RecursionError
+        b'{"m": ' + b"[" * 60_000 + b"]" * 60_000 + b"}",
+        b'{"m": ' + b'{"a": ' * 10_000 + b"1" + b"}" * 10_001,
+        b'{"m": ' + b"[" * 900 + b"]" * 900 + b"}",  # parses: then m is not a string
+    ],
+)
 def test_deeply_nested_json_is_4xx(ann, unchanged, raw):
     res = ann.post(f"/v1/logs/{ann.room}", raw, content_type="application/json", expect_errors=True)
     assert res.status_int == (413 if len(raw) > 65536 else 400)
@@ -210,8 +248,16 @@ def test_a_repeated_json_key_is_400(ann, unchanged, route, field):
 
 
 @pytest.mark.parametrize("route", ROUTES)
-@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data; boundary=x", "application/xml",
-                                          "application/json-patch+json", "application/x-www-form-urlencodedx"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "application/json-patch+json",
+        "application/x-www-form-urlencodedx",
+    ],
+)
 def test_wrong_content_type_is_415(ann, unchanged, route, content_type):
     url, body = request_for(ann, route, roomid=...)  # a form-shaped body, sent under the wrong name
     raw = "&".join(f"{k}={quote(str(v))}" for k, v in body.items())
@@ -223,8 +269,13 @@ def test_wrong_content_type_is_415(ann, unchanged, route, content_type):
 @pytest.mark.parametrize("route", ROUTES)
 def test_a_body_without_content_type_is_415(ann, unchanged, route):
     url, body = request_for(ann, route)
-    status, _, data = raw_call(ann.app, "POST", url.encode(), json.dumps(body).encode(),
-                               headers={"Cookie": f"session={ann.cookies['session']}"})
+    status, _, data = raw_call(
+        ann.app,
+        "POST",
+        url.encode(),
+        json.dumps(body).encode(),
+        headers={"Cookie": f"session={ann.cookies['session']}"},
+    )
     assert status == 415 and json.loads(data)["error"]
 
 
@@ -238,24 +289,36 @@ def test_json_sent_as_a_form_and_a_form_sent_as_json_are_400(ann, unchanged, rou
     assert_refused_with(res, route, "request body is not valid JSON")
 
 
-@pytest.mark.parametrize("path", [b"/v1/logs/ab\xffcd", b"/v1/room/\xed\xa0\x80@example.com", b"/v1/logs/\xff",
-                                  b"/\xff", b"/static/chat\xff.css", b"/healthz\xc3"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        b"/v1/logs/ab\xffcd",
+        b"/v1/room/\xed\xa0\x80@example.com",
+        b"/v1/logs/\xff",
+        b"/\xff",
+        b"/static/chat\xff.css",
+        b"/healthz\xc3",
+    ],
+)
 def test_a_path_that_is_not_utf8_is_400(ann, unchanged, path):
     status, headers, data = raw_call(ann.app, "GET", path, headers={"Cookie": f"session={ann.cookies['session']}"})
     assert status == 400 and b"the path is not valid UTF-8" in data
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/v1/room/ann%00@example.com", None),
-    ("/v1/room/%7B%22$ne%22:null%7D", None),
-    ("/v1/room/" + "a" * 250 + "@example.com", None),
-    ("/v1/room/..%2F..%2Fetc%2Fpasswd", None),
-    ("/v1/logs/ab%00cd", {"logs": []}),
-    ("/v1/events/ab%00cd", {"error": "no such room"}),
-    ("/v1/events/%24ne", {"error": "no such room"}),
-    ("/v1/logs/%24ne", {"logs": []}),
-    ("/v1/logs/" + "a" * 65, {"logs": []}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/v1/room/ann%00@example.com", None),
+        ("/v1/room/%7B%22$ne%22:null%7D", None),
+        ("/v1/room/" + "a" * 250 + "@example.com", None),
+        ("/v1/room/..%2F..%2Fetc%2Fpasswd", None),
+        ("/v1/logs/ab%00cd", {"logs": []}),
+        ("/v1/events/ab%00cd", {"error": "no such room"}),
+        ("/v1/events/%24ne", {"error": "no such room"}),
+        ("/v1/logs/%24ne", {"logs": []}),
+        ("/v1/logs/" + "a" * 65, {"logs": []}),
+    ],
+)
 def test_hostile_path_parameters_are_400(ann, unchanged, path, body):
     assert ann.get(path, status=400).json == body
 
@@ -265,9 +328,21 @@ def test_a_slash_in_a_path_parameter_is_404(ann, unchanged, path):
     assert ann.get(path, status=404).json["error"]
 
 
-@pytest.mark.parametrize("query", ["limit=1e3", "limit=0x10", "limit=%EF%BC%91", "limit=%D9%A1", "limit=+1",
-                                   "limit=1%00", "limit=99999999999", "before=99999999999", "after=-0",
-                                   "limit[$ne]=1&limit=x"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=1e3",
+        "limit=0x10",
+        "limit=%EF%BC%91",
+        "limit=%D9%A1",
+        "limit=+1",
+        "limit=1%00",
+        "limit=99999999999",
+        "before=99999999999",
+        "after=-0",
+        "limit[$ne]=1&limit=x",
+    ],
+)
 def test_hostile_query_parameters_are_400(ann, unchanged, query):
     assert ann.get(f"/v1/logs/{ann.room}?{query}", status=400).json == {"logs": []}
     if query.startswith("limit"):
@@ -276,9 +351,22 @@ def test_hostile_query_parameters_are_400(ann, unchanged, query):
         assert ann.get(f"/v1/stats?{query}", status=400).json["error"]
 
 
-@pytest.mark.parametrize("resume", ["Last-Event-ID=-1", "Last-Event-ID=1e3", "Last-Event-ID=\u0661", "Last-Event-ID=",
-                                    "Last-Event-ID=0x10", "Last-Event-ID=5;6", "Last-Event-ID=" + "9" * 17,
-                                    "after=-1", "after=abc", "after=%00", "after=" + "9" * 17])
+@pytest.mark.parametrize(
+    "resume",
+    [
+        "Last-Event-ID=-1",
+        "Last-Event-ID=1e3",
+        "Last-Event-ID=\u0661",
+        "Last-Event-ID=",
+        "Last-Event-ID=0x10",
+        "Last-Event-ID=5;6",
+        "Last-Event-ID=" + "9" * 17,
+        "after=-1",
+        "after=abc",
+        "after=%00",
+        "after=" + "9" * 17,
+    ],
+)
 def test_hostile_resume_points_are_400(ann, unchanged, resume):
     name, _, value = resume.partition("=")
     if name == "after":
@@ -295,21 +383,46 @@ def forged_token() -> str:
 def expired_token(db, user: str) -> str:
     """A real session for the user whose time is up (the TTL index has not removed it yet)."""
     token, past = forged_token(), now() - timedelta(days=1)
-    db.sessions.insert_one({"_id": hashlib.sha256(token.encode()).hexdigest(), "u": user,
-                            "created": past - timedelta(days=14), "expires": past})
+    db.sessions.insert_one(
+        {
+            "_id": hashlib.sha256(token.encode()).hexdigest(),
+            "u": user,
+            "created": past - timedelta(days=14),
+            "expires": past,
+        }
+    )
     return token
 
 
-@pytest.mark.parametrize("cookie", ["garbage", "", "x" * 201, "x" * 5000, "\xff\xfe", '"quoted"', "a b",
-                                    "null", "undefined", "{\"$ne\": null}", "expired", "forged"])
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "garbage",
+        "",
+        "x" * 201,
+        "x" * 5000,
+        "\xff\xfe",
+        '"quoted"',
+        "a b",
+        "null",
+        "undefined",
+        '{"$ne": null}',
+        "expired",
+        "forged",
+    ],
+)
 def test_a_bad_session_cookie_is_401(ann, unchanged, cookie):
     token = {"expired": lambda: expired_token(ann.db, ann.user), "forged": forged_token}.get(cookie, lambda: cookie)()
     intruder = webtest.TestApp(ann.app)
     headers = {"Cookie": f"session={token}"}
-    for method, url, body in [("get", f"/v1/room/{ann.user}", None), ("get", f"/v1/logs/{ann.room}", None),
-                              ("get", "/v1/stats", None), ("get", f"/v1/events/{ann.room}", None),
-                              ("post", f"/v1/logs/{ann.room}", {"m": "intruder"}),
-                              ("post", "/v1/room", {"userid": ann.user, "action": "leave", "roomid": ann.room})]:
+    for method, url, body in [
+        ("get", f"/v1/room/{ann.user}", None),
+        ("get", f"/v1/logs/{ann.room}", None),
+        ("get", "/v1/stats", None),
+        ("get", f"/v1/events/{ann.room}", None),
+        ("post", f"/v1/logs/{ann.room}", {"m": "intruder"}),
+        ("post", "/v1/room", {"userid": ann.user, "action": "leave", "roomid": ann.room}),
+    ]:
         if method == "get":
             res = intruder.get(url, headers=headers, status=401)
         else:
@@ -319,8 +432,17 @@ def test_a_bad_session_cookie_is_401(ann, unchanged, cookie):
     assert res.json == {"error": "log in first"}
 
 
-@pytest.mark.parametrize("header", ["$=; session=TOKEN", "session=TOKEN; $Version=1", "0=; $=; session=TOKEN",
-                                    "a=b; e&l; session=TOKEN", 'x="unterminated; session=TOKEN', "=; ;;session=TOKEN"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "$=; session=TOKEN",
+        "session=TOKEN; $Version=1",
+        "0=; $=; session=TOKEN",
+        "a=b; e&l; session=TOKEN",
+        'x="unterminated; session=TOKEN',
+        "=; ;;session=TOKEN",
+    ],
+)
 def test_other_malformed_cookies_do_not_hide_the_session(ann, unchanged, header):
     """Another site on the domain may set junk cookies: the session still works, nothing breaks."""
     headers = {"Cookie": header.replace("TOKEN", ann.cookies["session"])}
@@ -332,8 +454,9 @@ def test_other_malformed_cookies_do_not_hide_the_session(ann, unchanged, header)
 # Images: the form, its key and file name, and paths under /media/.
 
 BOUNDARY = "hostileBoundary"
-IMAGE_PART = (b'Content-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n'
-              + png(seed=42))
+IMAGE_PART = b'Content-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n' + png(
+    seed=42
+)
 
 
 def multipart(*parts: bytes) -> bytes:
@@ -363,25 +486,52 @@ def stored_files(data_dir) -> list:
     return sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*") if p.is_file())
 
 
-@pytest.mark.parametrize("body, content_type", [
-    (multipart(key_part(b"line\r\nX-Amz-Meta-Evil: 1"), IMAGE_PART), None),
-    (multipart(key_part(b"line\nX-Amz-Meta-Evil: 1"), IMAGE_PART), None),
-    (multipart(key_part(b"line\rX-Amz-Meta-Evil: 1"), IMAGE_PART), None),
-    (multipart(key_part(b"nul\x00"), IMAGE_PART), None),
-    (multipart(key_part("c1\u0085next line".encode()), IMAGE_PART), None),
-    (multipart(key_part(b"\xff\xfe"), IMAGE_PART), None),
-    (multipart(key_part(b"k" * 256), IMAGE_PART), None),
-    (b"--" + BOUNDARY.encode() + b"\r\nContent-Disposition: " + b"a" * 1_000_000 + b"\r\n\r\nx\r\n--"
-     + BOUNDARY.encode() + b"--\r\n", None),
-    (b"--" + BOUNDARY.encode() + b"\r\n" + b"X-A: b\r\n" * 100_000 + b"\r\n", None),
-    (multipart(IMAGE_PART), "multipart/form-data; boundary=" + "b" * 100_000),
-    (multipart(IMAGE_PART), "multipart/form-data; boundary="),
-    (multipart(IMAGE_PART.replace(b'filename="a.png"', b'filename="evil\x00.png"')), None),
-    (multipart(IMAGE_PART)[:-30], None),
-    (multipart(IMAGE_PART, IMAGE_PART), None),
-    (b"", None),
-], ids=["crlf-key", "lf-key", "cr-key", "nul-key", "c1-key", "not-utf8-key", "long-key", "megabyte-header-line",
-        "100k-headers", "huge-boundary", "empty-boundary", "nul-in-file-name", "truncated", "two-files", "empty"])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (multipart(key_part(b"line\r\nX-Amz-Meta-Evil: 1"), IMAGE_PART), None),
+        (multipart(key_part(b"line\nX-Amz-Meta-Evil: 1"), IMAGE_PART), None),
+        (multipart(key_part(b"line\rX-Amz-Meta-Evil: 1"), IMAGE_PART), None),
+        (multipart(key_part(b"nul\x00"), IMAGE_PART), None),
+        (multipart(key_part("c1\u0085next line".encode()), IMAGE_PART), None),
+        (multipart(key_part(b"\xff\xfe"), IMAGE_PART), None),
+        (multipart(key_part(b"k" * 256), IMAGE_PART), None),
+        (
+            b"--"
+            + BOUNDARY.encode()
+            + b"\r\nContent-Disposition: "
+            + b"a" * 1_000_000
+            + b"\r\n\r\nx\r\n--"
+            + BOUNDARY.encode()
+            + b"--\r\n",
+            None,
+        ),
+        (b"--" + BOUNDARY.encode() + b"\r\n" + b"X-A: b\r\n" * 100_000 + b"\r\n", None),
+        (multipart(IMAGE_PART), "multipart/form-data; boundary=" + "b" * 100_000),
+        (multipart(IMAGE_PART), "multipart/form-data; boundary="),
+        (multipart(IMAGE_PART.replace(b'filename="a.png"', b'filename="evil\x00.png"')), None),
+        (multipart(IMAGE_PART)[:-30], None),
+        (multipart(IMAGE_PART, IMAGE_PART), None),
+        (b"", None),
+    ],
+    ids=[
+        "crlf-key",
+        "lf-key",
+        "cr-key",
+        "nul-key",
+        "c1-key",
+        "not-utf8-key",
+        "long-key",
+        "megabyte-header-line",
+        "100k-headers",
+        "huge-boundary",
+        "empty-boundary",
+        "nul-in-file-name",
+        "truncated",
+        "two-files",
+        "empty",
+    ],
+)
 def test_hostile_uploads_are_400_and_store_nothing(uploader, body, content_type):
     res = upload_raw(uploader, body, content_type or f"multipart/form-data; boundary={BOUNDARY}")
     assert res.status_int == 400 and res.content_type == "text/html" and "400 Bad Request" in res.text
@@ -390,8 +540,9 @@ def test_hostile_uploads_are_400_and_store_nothing(uploader, body, content_type)
     assert_clean(uploader.db)
 
 
-@pytest.mark.parametrize("filename", [b"../../../../tmp/evil.png", b"/etc/passwd", b"a\r\nX-Evil: 1.png",
-                                      b"..\\..\\evil.png"])
+@pytest.mark.parametrize(
+    "filename", [b"../../../../tmp/evil.png", b"/etc/passwd", b"a\r\nX-Evil: 1.png", b"..\\..\\evil.png"]
+)
 def test_the_file_name_never_becomes_a_path(uploader, filename):
     part = IMAGE_PART.replace(b'filename="a.png"', b'filename="' + filename + b'"')
     res = upload_raw(uploader, multipart(part))
@@ -400,16 +551,19 @@ def test_the_file_name_never_becomes_a_path(uploader, filename):
     assert stored_files(uploader.data_dir) == [f"media/{name}"]
 
 
-@pytest.mark.parametrize("path, status", [
-    ("/media/images/%00.png", 404),
-    ("/media/images/..%5c..%5csecret.png", 404),
-    ("/media/%252e%252e/secret.png", 404),
-    ("/media/%c0%ae%c0%ae/secret.png", 400),  # overlong UTF-8 for '.': not UTF-8 at all
-    ("/media/images/%E2%80%A4%E2%80%A4/secret.png", 404),  # one-dot leaders, not dots
-    ("/media/" + "../" * 50 + "secret.png", 404),
-    ("/media/" + "a" * 10_000, 404),
-    ("/media/images/%2e%2e%2f%2e%2e%2fsecret.png%00.png", 404),
-])
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/media/images/%00.png", 404),
+        ("/media/images/..%5c..%5csecret.png", 404),
+        ("/media/%252e%252e/secret.png", 404),
+        ("/media/%c0%ae%c0%ae/secret.png", 400),  # overlong UTF-8 for '.': not UTF-8 at all
+        ("/media/images/%E2%80%A4%E2%80%A4/secret.png", 404),  # one-dot leaders, not dots
+        ("/media/" + "../" * 50 + "secret.png", 404),
+        ("/media/" + "a" * 10_000, 404),
+        ("/media/images/%2e%2e%2f%2e%2e%2fsecret.png%00.png", 404),
+    ],
+)
 def test_paths_under_media_never_leave_its_folder(uploader, path, status):
     secret = uploader.data_dir / "secret.png"
     secret.write_bytes(png(seed=666))

@@ -1,4 +1,5 @@
 """POST /v1/image and GET /media/...: real Redis, a real Celery worker process, a real moto S3 endpoint."""
+
 import hashlib
 import socket
 import threading
@@ -15,12 +16,12 @@ import redis
 import webtest
 from botocore.config import Config
 
+from scripts.sample_images import SAMPLES, png
+from scripts.servers import S3, Worker
 from settings import Settings
 from store.embedded import free_port
 from tasks.images import BACKOFF_SECONDS, RETRIES
 from tests.conftest import TEST_DB
-from tests.sample_images import SAMPLES, png
-from tests.servers import S3, Worker
 
 BUCKET = "chat-images"
 
@@ -28,8 +29,11 @@ BUCKET = "chat-images"
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch):
     """Credentials for boto3 in this process (the worker gets the same from service_env)."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
 
 
@@ -98,8 +102,17 @@ def bucket(s3_server):
 @pytest.fixture(scope="class")
 def s3_worker(mongo_server, redis_server, s3_server, tmp_path_factory):
     """One worker for a class of tests; its settings match each test's but for data_dir, unused with S3."""
-    worker = Worker(with_s3(Settings(mongodb_uri=mongo_server.uri(TEST_DB), redis_url=redis_server.url,
-                                     data_dir=tmp_path_factory.mktemp("worker")), s3_server.url, s3_server.url))
+    worker = Worker(
+        with_s3(
+            Settings(
+                mongodb_uri=mongo_server.uri(TEST_DB),
+                redis_url=redis_server.url,
+                data_dir=tmp_path_factory.mktemp("worker"),
+            ),
+            s3_server.url,
+            s3_server.url,
+        )
+    )
     yield worker
     worker.stop()
 
@@ -147,22 +160,26 @@ class TestThroughS3:
         users = [new_user(app=s3_app) for _ in range(8)]
         images = [png(seed=100 + i) for i in range(8)]
         with ThreadPoolExecutor(8) as pool:
-            urls = list(pool.map(lambda pair: upload(*pair).json["url"], zip(users, images)))
+            urls = list(pool.map(lambda pair: upload(*pair).json["url"], zip(users, images, strict=True)))
         assert [fetch(url)[0] for url in urls] == images
         assert len(object_names(bucket)) == 8
 
 
 # Refusals: each is decided before any task is sent, so no worker is needed.
 
-@pytest.mark.parametrize("data, filename", [
-    (b"just some text, honestly\n", "photo.png"),
-    (b"", "empty.png"),
-    (b'<svg xmlns="http://www.w3.org/2000/svg"/>', "drawing.svg"),
-    (b"%PDF-1.7\n", "photo.jpg"),
-    (b"RIFF\x24\x00\x00\x00WAVEfmt ", "sound.webp"),
-    (b"\x89PNG\r\n", "cut.png"),
-    (b"GIF90a", "odd.gif"),
-])
+
+@pytest.mark.parametrize(
+    "data, filename",
+    [
+        (b"just some text, honestly\n", "photo.png"),
+        (b"", "empty.png"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"/>', "drawing.svg"),
+        (b"%PDF-1.7\n", "photo.jpg"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt ", "sound.webp"),
+        (b"\x89PNG\r\n", "cut.png"),
+        (b"GIF90a", "odd.gif"),
+    ],
+)
 def test_anything_but_the_four_image_types_is_415(new_user, data, filename):
     res = upload(new_user(), data, filename, status=415)
     assert_error_page(res, 415)
@@ -192,7 +209,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(small_limit_user):
 
 
 def chunked(body: bytes, size: int = 4096) -> bytes:
-    parts = [body[i:i + size] for i in range(0, len(body), size)]
+    parts = [body[i : i + size] for i in range(0, len(body), size)]
     return b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in parts) + b"0\r\n\r\n"
 
 
@@ -214,45 +231,76 @@ def multipart(*parts: bytes) -> bytes:
 FILE_HEAD = b'Content-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n'
 
 
-@pytest.mark.parametrize("content_type, body", [
-    (f"multipart/form-data; boundary={BOUNDARY}", multipart(b'Content-Disposition: form-data; name="key"\r\n\r\nx')),
-    (f"multipart/form-data; boundary={BOUNDARY}", multipart(b'Content-Disposition: form-data; name="file"\r\n\r\nx')),
-    (f"multipart/form-data; boundary={BOUNDARY}", multipart(FILE_HEAD + b"\x89PNG", FILE_HEAD + b"\x89PNG")),
-    (f"multipart/form-data; boundary={BOUNDARY}", b"--xYzZY--\r\n"),
-    ("application/x-www-form-urlencoded", b"file=%89PNG"),
-    ("application/json", b'{"file": "iVBORw0KGgo="}'),
-    ("image/png", png()),
-], ids=["only-a-key", "file-not-a-file-part", "two-files", "no-parts", "urlencoded", "json", "bare-image"])
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        (
+            f"multipart/form-data; boundary={BOUNDARY}",
+            multipart(b'Content-Disposition: form-data; name="key"\r\n\r\nx'),
+        ),
+        (
+            f"multipart/form-data; boundary={BOUNDARY}",
+            multipart(b'Content-Disposition: form-data; name="file"\r\n\r\nx'),
+        ),
+        (f"multipart/form-data; boundary={BOUNDARY}", multipart(FILE_HEAD + b"\x89PNG", FILE_HEAD + b"\x89PNG")),
+        (f"multipart/form-data; boundary={BOUNDARY}", b"--xYzZY--\r\n"),
+        ("application/x-www-form-urlencoded", b"file=%89PNG"),
+        ("application/json", b'{"file": "iVBORw0KGgo="}'),
+        ("image/png", png()),
+    ],
+    ids=["only-a-key", "file-not-a-file-part", "two-files", "no-parts", "urlencoded", "json", "bare-image"],
+)
 def test_no_file_is_400(new_user, content_type, body):
     res = post_raw(new_user(), body, content_type, 400)
     assert_error_page(res, 400)
 
 
-@pytest.mark.parametrize("content_type, body", [
-    ("multipart/form-data", multipart(FILE_HEAD + png())),
-    (f"multipart/form-data; boundary={BOUNDARY}", b"no boundary anywhere in here"),
-    (f"multipart/form-data; boundary={BOUNDARY}", b"--xYzZY\r\n" + FILE_HEAD + png()),
-    (f"multipart/form-data; boundary={BOUNDARY}", multipart(b"Content-Disposition form-data\r\n\r\nx")),
-    (f"multipart/form-data; boundary={BOUNDARY}", multipart(b"Content-Type: image/png\r\n\r\nx")),
-    (f"multipart/form-data; boundary={BOUNDARY}", multipart(FILE_HEAD.replace(b"\r\n\r\n", b"\r\nContent-Length: lots\r\n\r\n") + png())),
-    (f"multipart/form-data; boundary={BOUNDARY}; charset=no-such-charset", multipart(FILE_HEAD + png())),
-    (f"multipart/form-data; boundary={BOUNDARY}", multipart(b'Content-Disposition: form-data; name="key"\r\n\r\n\xff\xfe')),
-], ids=["no-boundary-parameter", "no-boundary", "truncated", "header-without-colon", "no-disposition",
-        "bad-part-length", "unknown-charset", "key-not-utf8"])
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("multipart/form-data", multipart(FILE_HEAD + png())),
+        (f"multipart/form-data; boundary={BOUNDARY}", b"no boundary anywhere in here"),
+        (f"multipart/form-data; boundary={BOUNDARY}", b"--xYzZY\r\n" + FILE_HEAD + png()),
+        (f"multipart/form-data; boundary={BOUNDARY}", multipart(b"Content-Disposition form-data\r\n\r\nx")),
+        (f"multipart/form-data; boundary={BOUNDARY}", multipart(b"Content-Type: image/png\r\n\r\nx")),
+        (
+            f"multipart/form-data; boundary={BOUNDARY}",
+            multipart(FILE_HEAD.replace(b"\r\n\r\n", b"\r\nContent-Length: lots\r\n\r\n") + png()),
+        ),
+        (f"multipart/form-data; boundary={BOUNDARY}; charset=no-such-charset", multipart(FILE_HEAD + png())),
+        (
+            f"multipart/form-data; boundary={BOUNDARY}",
+            multipart(b'Content-Disposition: form-data; name="key"\r\n\r\n\xff\xfe'),
+        ),
+    ],
+    ids=[
+        "no-boundary-parameter",
+        "no-boundary",
+        "truncated",
+        "header-without-colon",
+        "no-disposition",
+        "bad-part-length",
+        "unknown-charset",
+        "key-not-utf8",
+    ],
+)
 def test_a_malformed_form_is_400(new_user, content_type, body):
     res = post_raw(new_user(), body, content_type, 400)
     assert_error_page(res, 400)
 
 
-@pytest.mark.parametrize("key", ["line\r\nX-Amz-Meta-Evil: 1", "tab\tseparated", "nul\x00", "del\x7f", "c1\x85",
-                                 "é" * 128])
+@pytest.mark.parametrize(
+    "key", ["line\r\nX-Amz-Meta-Evil: 1", "tab\tseparated", "nul\x00", "del\x7f", "c1\x85", "é" * 128]
+)
 def test_a_key_with_control_characters_or_over_255_bytes_is_400(new_user, key):
     res = upload(new_user(), png(), key=key, status=400)
     assert_error_page(res, 400)
 
 
 def test_two_keys_are_400(new_user):
-    res = new_user().post("/v1/image", [("key", "a"), ("key", "b")], upload_files=[("file", "a.png", png())], status=400)
+    res = new_user().post(
+        "/v1/image", [("key", "a"), ("key", "b")], upload_files=[("file", "a.png", png())], status=400
+    )
     assert_error_page(res, 400)
 
 
@@ -273,6 +321,7 @@ def test_uploads_are_rate_limited_per_user(make_app, memory_settings, new_user):
 
 
 # The embedded default: the same task writes under DATA_DIR/media and the app serves it.
+
 
 @pytest.fixture
 def embedded_user(make_app, memory_settings, new_user):
@@ -312,21 +361,24 @@ def secret(memory_settings):
 NAME = "0" * 64
 
 
-@pytest.mark.parametrize("path", [
-    "/media/../secret.png",
-    "/media/%2e%2e/secret.png",
-    "/media/images/%2e%2e%2f%2e%2e%2fsecret.png",
-    "/media/images/..%2f..%2fsecret.png",
-    "/media//etc/passwd",
-    "/media/%2fetc%2fpasswd",
-    "/media/images/../../secret.png",
-    f"/media/images/{NAME}.png/../../../secret.png",
-    f"/media/images/{NAME.upper()}.png",
-    f"/media/images/{NAME}.svg",
-    f"/media/images/{NAME}.png",  # well formed, but no such image
-    "/media/images/.upload-abc",
-    "/media/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/media/../secret.png",
+        "/media/%2e%2e/secret.png",
+        "/media/images/%2e%2e%2f%2e%2e%2fsecret.png",
+        "/media/images/..%2f..%2fsecret.png",
+        "/media//etc/passwd",
+        "/media/%2fetc%2fpasswd",
+        "/media/images/../../secret.png",
+        f"/media/images/{NAME}.png/../../../secret.png",
+        f"/media/images/{NAME.upper()}.png",
+        f"/media/images/{NAME}.svg",
+        f"/media/images/{NAME}.png",  # well formed, but no such image
+        "/media/images/.upload-abc",
+        "/media/",
+    ],
+)
 def test_media_serves_nothing_outside_its_folder(embedded_user, secret, path):
     res = embedded_user.get(path, status=404, expect_errors=True)
     assert secret.read_bytes() not in res.body
@@ -349,6 +401,7 @@ def test_media_is_off_when_images_go_to_s3(make_app, settings, s3_server, new_us
 
 # Faults: no worker, S3 down, a worker killed mid-upload.
 
+
 def test_no_worker_gives_504_within_the_bound(make_app, settings, new_user):
     user = new_user(app=make_app(replace(settings, image_wait_seconds=2)))
     started = time.monotonic()
@@ -361,8 +414,7 @@ def test_no_worker_gives_504_within_the_bound(make_app, settings, new_user):
     assert 3500 < waiting_uploads(settings)[f"chat:upload:{name}"] <= 3600
 
 
-def test_s3_down_is_retried_then_502_and_the_next_upload_after_it_returns_works(
-        make_app, settings, new_user, tmp_path):
+def test_s3_down_is_retried_then_502_and_the_next_upload_after_it_returns_works(make_app, settings, new_user, tmp_path):
     s3 = S3()  # our own, so stopping it does not disturb the session's
     log = tmp_path / "worker.log"
     worker = None
@@ -380,7 +432,7 @@ def test_s3_down_is_retried_then_502_and_the_next_upload_after_it_returns_works(
                 assert health.get("/healthz").json == {"mongo": "ok", "redis": "ok"}
                 time.sleep(0.2)
             res = pending.result()
-        assert time.monotonic() - started >= BACKOFF_SECONDS * (2 ** RETRIES - 1)
+        assert time.monotonic() - started >= BACKOFF_SECONDS * (2**RETRIES - 1)
         assert log.read_text().count(f" of {RETRIES + 1} in ") == RETRIES  # the task's "try 2 of 4 in 0.5 s"
         assert_error_page(res, 502)
         assert waiting_uploads(settings) == {}  # given up: the bytes are not kept
@@ -400,7 +452,7 @@ def test_s3_down_without_redis_retries_in_process_then_502(make_app, memory_sett
     user = new_user(app=make_app(with_s3(memory_settings, f"http://127.0.0.1:{free_port()}", "http://cdn")))
     started = time.monotonic()
     assert_error_page(upload(user, png(), status=502), 502)
-    assert time.monotonic() - started >= BACKOFF_SECONDS * (2 ** RETRIES - 1)
+    assert time.monotonic() - started >= BACKOFF_SECONDS * (2**RETRIES - 1)
     assert user.app.config["chat.store"].uploads.get(image_url("", png(), "png").removeprefix("/")) is None
 
 
@@ -443,8 +495,9 @@ class StallingS3:
         self.listener.close()
 
 
-def test_a_worker_killed_mid_upload_and_restarted_completes_it(make_app, settings, s3_server, bucket, new_user,
-                                                               tmp_path):
+def test_a_worker_killed_mid_upload_and_restarted_completes_it(
+    make_app, settings, s3_server, bucket, new_user, tmp_path
+):
     stalling = StallingS3(s3_server.port)
     # A short visibility timeout: the broker hands an unacknowledged task out again 2 s after delivery.
     cfg = replace(with_s3(settings, stalling.url, s3_server.url), broker_visibility_timeout=2, image_wait_seconds=30)

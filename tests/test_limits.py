@@ -1,10 +1,11 @@
 """Abuse limits: each is configurable, answers 429 with an honest Retry-After, limits only its own key,
 and lets the client through again once Retry-After has passed; shared through Redis or in-process.
 Open streams per user are held, not counted in a window: a stream that ends gives its place back."""
+
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -34,18 +35,22 @@ def client(app, address: str) -> webtest.TestApp:
 
 def failed_login_for_user(app, users, key, n):
     return client(app, f"192.0.2.{n}").post_json(  # a new address each time: only the username counts
-        "/auth/login", {"username": f"{key}@example.com", "password": "wrong password"}, expect_errors=True)
+        "/auth/login", {"username": f"{key}@example.com", "password": "wrong password"}, expect_errors=True
+    )
 
 
 def failed_login_from_address(app, users, key, n):
     return client(app, f"203.0.113.{ord(key)}").post_json(
-        "/auth/login", {"username": f"{key}{n}@example.com", "password": "wrong password"}, expect_errors=True)
+        "/auth/login", {"username": f"{key}{n}@example.com", "password": "wrong password"}, expect_errors=True
+    )
 
 
 def registration_from_address(app, users, key, n):
     return client(app, f"203.0.113.{ord(key)}").post_json(
-        "/auth/register", {"username": f"{key}{n}-{time.monotonic_ns()}@example.com", "password": PASSWORD},
-        expect_errors=True)
+        "/auth/register",
+        {"username": f"{key}{n}-{time.monotonic_ns()}@example.com", "password": PASSWORD},
+        expect_errors=True,
+    )
 
 
 def message_from_user(app, users, key, n):
@@ -104,11 +109,16 @@ def test_a_rate_that_would_not_limit_or_not_parse_stops_the_start(value):
 
 def open_stream(app, client, roomid: str):
     """Start an event stream through the WSGI interface and leave it open: (status, headers, first chunk, body)."""
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/v1/events/{roomid}",
-               "HTTP_COOKIE": f"session={client.cookies['session']}"}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": f"/v1/events/{roomid}",
+        "HTTP_COOKIE": f"session={client.cookies['session']}",
+    }
     setup_testing_defaults(environ)
     answer = {}
-    body = app(environ, lambda status, headers, exc_info=None: answer.update(status=int(status[:3]), headers=dict(headers)))
+    body = app(
+        environ, lambda status, headers, exc_info=None: answer.update(status=int(status[:3]), headers=dict(headers))
+    )
     return answer["status"], answer["headers"], next(iter(body), b""), body
 
 

@@ -1,4 +1,5 @@
 """Conversations: GET and POST /v1/logs/:roomid, paging, safe retries, rate limits, races."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -51,8 +52,10 @@ def test_ids_are_a_sequence_and_pages_go_by_id(room):
     assert len(room.get(f"/v1/logs/{room.room}?limit=1000").json["logs"]) == 250
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=1001", "limit=x", "before=0", "before=-1",
-                                   "after=-1", "after=1e3", "limit=", "before=%00"])
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=1001", "limit=x", "before=0", "before=-1", "after=-1", "after=1e3", "limit=", "before=%00"],
+)
 def test_bad_paging_is_400(room, query):
     assert room.get(f"/v1/logs/{room.room}?{query}", status=400).json == {"logs": []}
 
@@ -74,10 +77,22 @@ def test_authorization_matrix(room, new_user, client):
     post(stranger, room.room, "now I can", status=201)
 
 
-@pytest.mark.parametrize("body", [
-    {}, {"m": ""}, {"m": "   "}, {"m": "x" * 4001}, {"m": {"$ne": None}}, {"m": ["a"]}, {"m": 5},
-    {"m": "ok", "cid": "c" * 65}, {"m": "ok", "cid": {"$ne": None}}, {"m": "ok", "cid": ""}, {"m": "nul\x00byte"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"m": ""},
+        {"m": "   "},
+        {"m": "x" * 4001},
+        {"m": {"$ne": None}},
+        {"m": ["a"]},
+        {"m": 5},
+        {"m": "ok", "cid": "c" * 65},
+        {"m": "ok", "cid": {"$ne": None}},
+        {"m": "ok", "cid": ""},
+        {"m": "nul\x00byte"},
+    ],
+)
 def test_bad_message_is_400(room, body):
     assert "error" in room.post_json(f"/v1/logs/{room.room}", body, status=400).json
 
@@ -135,6 +150,7 @@ def test_200_concurrent_posts_get_dense_unique_ids(make_app, settings):
         if i < 20:
             barrier.wait()
         return post(users[i % 8], roomid, f"message {i}").json["id"]
+
     with ThreadPoolExecutor(20) as pool:
         ids = list(pool.map(send, range(200)))
     assert sorted(ids) == list(range(1, 201))
@@ -150,6 +166,7 @@ def test_same_cid_posted_concurrently_is_stored_once(room, settings):
         barrier.wait()
         res = post(room, room.room, "racing", status="*", cid="race-1")
         return res.status_int, res.json["id"]
+
     with ThreadPoolExecutor(10) as pool:
         answers = list(pool.map(send, range(10)))
     assert {status for status, _ in answers} <= {200, 201}

@@ -1,4 +1,5 @@
 """The OpenAPI document: valid 3.1, served, and describing every route the app has (and no other)."""
+
 import json
 import re
 
@@ -17,7 +18,9 @@ def document() -> dict:
 
 
 def documented_operations() -> set[tuple[str, str]]:
-    return {(method.upper(), path) for path, item in document()["paths"].items() for method in item if method in METHODS}
+    return {
+        (method.upper(), path) for path, item in document()["paths"].items() for method in item if method in METHODS
+    }
 
 
 def app_operations(app) -> set[tuple[str, str]]:
@@ -43,12 +46,15 @@ def test_every_documented_operation_exists(wsgi_app):
     assert documented_operations() - app_operations(wsgi_app) == set()
 
 
-@pytest.mark.parametrize("where, limit", [
-    (("NewMessage", "properties", "m"), MESSAGE_MAX),
-    (("Message", "properties", "m"), MESSAGE_MAX),
-    (("NewMessage", "properties", "cid"), CID_MAX),
-    (("RoomName",), NAME_MAX),
-])
+@pytest.mark.parametrize(
+    "where, limit",
+    [
+        (("NewMessage", "properties", "m"), MESSAGE_MAX),
+        (("Message", "properties", "m"), MESSAGE_MAX),
+        (("NewMessage", "properties", "cid"), CID_MAX),
+        (("RoomName",), NAME_MAX),
+    ],
+)
 def test_documented_lengths_are_the_codes(where, limit):
     schema = document()["components"]["schemas"]
     for key in where:

@@ -1,4 +1,5 @@
 """The page, the error pages, /healthz."""
+
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ def test_unknown_page_is_the_html_404(client):
 
 def test_missing_index_template_is_404(client, monkeypatch):
     import routes.pages
+
     monkeypatch.setattr(routes.pages, "INDEX_TEMPLATE", "no-such-template")
     res = client.get("/", status=404)
     assert "404" in res.text

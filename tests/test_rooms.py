@@ -1,4 +1,5 @@
 """Rooms: GET /v1/room/:userid and POST /v1/room, including races on the real database."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -61,21 +62,24 @@ def test_leave_missing_room_or_not_member_is_400(new_user):
     assert act(bob, "leave", "nosuchroom", status=400).json == {"roomid": None}
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"action": "enter", "roomid": None},
-    {"userid": "USER", "roomid": None},
-    {"userid": "USER", "action": "dance", "roomid": None},
-    {"userid": "USER", "action": "enter"},
-    {"userid": "USER", "action": "leave", "roomid": None},
-    {"userid": "USER", "action": "enter", "roomid": {"$ne": None}},
-    {"userid": {"$ne": None}, "action": "enter", "roomid": None},
-    {"userid": "USER", "action": ["enter"], "roomid": None},
-    {"userid": "USER", "action": "enter", "roomid": 42},
-    {"userid": "USER", "action": "enter", "roomid": "../../etc"},
-    {"userid": "USER", "action": "enter", "roomid": None, "name": "x" * 101},
-    {"userid": "USER", "action": "enter", "roomid": None, "name": {"$gt": ""}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"action": "enter", "roomid": None},
+        {"userid": "USER", "roomid": None},
+        {"userid": "USER", "action": "dance", "roomid": None},
+        {"userid": "USER", "action": "enter"},
+        {"userid": "USER", "action": "leave", "roomid": None},
+        {"userid": "USER", "action": "enter", "roomid": {"$ne": None}},
+        {"userid": {"$ne": None}, "action": "enter", "roomid": None},
+        {"userid": "USER", "action": ["enter"], "roomid": None},
+        {"userid": "USER", "action": "enter", "roomid": 42},
+        {"userid": "USER", "action": "enter", "roomid": "../../etc"},
+        {"userid": "USER", "action": "enter", "roomid": None, "name": "x" * 101},
+        {"userid": "USER", "action": "enter", "roomid": None, "name": {"$gt": ""}},
+    ],
+)
 def test_malformed_room_action_is_text_400(new_user, body):
     ann = new_user()
     body = {k: (ann.user if v == "USER" else v) for k, v in body.items()}
@@ -115,6 +119,7 @@ def test_many_users_leaving_at_once_delete_the_room_exactly_once(new_user):
     def leave(user):
         barrier.wait()
         return act(user, "leave", roomid).json["roomid"]
+
     with ThreadPoolExecutor(len(users)) as pool:
         answers = list(pool.map(leave, users))
     assert answers.count("room deleted") == 1
@@ -123,6 +128,7 @@ def test_many_users_leaving_at_once_delete_the_room_exactly_once(new_user):
 
 def test_enter_racing_the_last_leave_never_strands_a_member(new_user, settings):
     import pymongo
+
     ann, bob = new_user(), new_user()
     db = pymongo.MongoClient(settings.mongodb_uri).get_default_database()
     for _ in range(15):
@@ -130,11 +136,14 @@ def test_enter_racing_the_last_leave_never_strands_a_member(new_user, settings):
         barrier = threading.Barrier(2)
         results = {}
 
-        def run(name, user, action):
+        def run(name, user, action, barrier=barrier, results=results, roomid=roomid):
             barrier.wait()
             results[name] = act(user, action, roomid, status="*")
-        threads = [threading.Thread(target=run, args=("leave", ann, "leave")),
-                   threading.Thread(target=run, args=("enter", bob, "enter"))]
+
+        threads = [
+            threading.Thread(target=run, args=("leave", ann, "leave")),
+            threading.Thread(target=run, args=("enter", bob, "enter")),
+        ]
         [t.start() for t in threads]
         [t.join() for t in threads]
         room = db.rooms.find_one({"_id": roomid})
@@ -150,16 +159,25 @@ def test_enter_racing_the_last_leave_never_strands_a_member(new_user, settings):
 
 def test_room_actions_write_activity(new_user, settings):
     import pymongo
+
     ann, bob = new_user(), new_user()
     roomid = create(ann)
     act(bob, "enter", roomid)
     act(bob, "leave", roomid)
     act(ann, "leave", roomid)
     db = pymongo.MongoClient(settings.mongodb_uri).get_default_database()
-    acts = [(e["u"], e["act"], e["m"]) for e in db.activity.find({"act": {"$in": ["create", "enter", "leave", "delete"]}})]
-    assert sorted(acts) == sorted([(ann.user, "create", roomid), (bob.user, "enter", roomid),
-                                   (bob.user, "leave", roomid), (ann.user, "leave", roomid),
-                                   (ann.user, "delete", roomid)])
+    acts = [
+        (e["u"], e["act"], e["m"]) for e in db.activity.find({"act": {"$in": ["create", "enter", "leave", "delete"]}})
+    ]
+    assert sorted(acts) == sorted(
+        [
+            (ann.user, "create", roomid),
+            (bob.user, "enter", roomid),
+            (bob.user, "leave", roomid),
+            (ann.user, "leave", roomid),
+            (ann.user, "delete", roomid),
+        ]
+    )
 
 
 def test_in_process_mode_works_too(make_app, memory_settings):

@@ -1,4 +1,5 @@
 """Stats: GET /v1/stats, the aggregation task with a real Celery worker, privacy, paging, outages."""
+
 import math
 import threading
 import time
@@ -9,6 +10,7 @@ import redis
 import webtest
 
 from routes.common import ID_MAX
+from scripts.servers import Mongo, Worker
 from settings import Settings
 from store import Store
 from store.db import next_value, now
@@ -16,7 +18,6 @@ from store.stats import CHUNK
 from tasks import make_celery
 from tasks.stats import DEBOUNCE_SECONDS, PENDING_KEY, TASK
 from tests.conftest import TEST_DB
-from tests.servers import Mongo, Worker
 from tests.test_rooms import act, create
 
 ADMIN = "admin@example.com"
@@ -60,8 +61,9 @@ def fill(store, count, user="filler@example.com", act="message"):
     """Add `count` activity entries in one batch, ids from the real counter."""
     last = next_value(store.db, "activity", count)
     t = now()
-    store.db.activity.insert_many([{"_id": i, "u": user, "act": act, "m": f"m{i}", "t": t}
-                                   for i in range(last - count + 1, last + 1)])
+    store.db.activity.insert_many(
+        [{"_id": i, "u": user, "act": act, "m": f"m{i}", "t": t} for i in range(last - count + 1, last + 1)]
+    )
 
 
 def test_anonymous_is_401(client):
@@ -74,7 +76,12 @@ def test_before_the_first_run_counts_are_zero_and_a_run_is_queued(new_user, redi
     broker.delete(PENDING_KEY)
     res = ann.get("/v1/stats")
     assert {k: res.json[k] for k in ("room", "user", "messages", "rooms_open", "updated")} == {
-        "room": 0, "user": 0, "messages": 0, "rooms_open": 0, "updated": None}
+        "room": 0,
+        "user": 0,
+        "messages": 0,
+        "rooms_open": 0,
+        "updated": None,
+    }
     assert [(e["act"], e["u"]) for e in res.json["logs"]] == [("login", ann.user), ("register", ann.user)]
     assert broker.exists(PENDING_KEY)
 
@@ -114,8 +121,9 @@ def test_a_burst_of_500_messages_causes_few_runs(worker, new_user, wsgi_app):
     for i in range(500):
         post(ann, roomid, f"burst {i}")
     burst_seconds = time.monotonic() - started
-    snapshot = wait_for(lambda: (s := snapshot_of(wsgi_app))["counts"].get("message") == 500 and s,
-                        what="500 messages counted")
+    snapshot = wait_for(
+        lambda: (s := snapshot_of(wsgi_app))["counts"].get("message") == 500 and s, what="500 messages counted"
+    )
     runs = snapshot["runs"] - runs_before
     # One run per debounce window while the burst lasts, one after it, and a beat run perhaps.
     assert 1 <= runs <= math.ceil(burst_seconds / DEBOUNCE_SECONDS) + 2, (runs, burst_seconds)
@@ -134,9 +142,19 @@ def test_members_see_only_their_own_entries_admins_see_all(new_user):
     everyone = admin.get("/v1/stats").json["logs"]
     assert {e["u"] for e in everyone} == {ann.user, bob.user, ADMIN}
     assert [e["act"] for e in everyone if e["u"] != ADMIN] == [
-        "message", "message", "enter", "create", "login", "register", "login", "register"]
+        "message",
+        "message",
+        "enter",
+        "create",
+        "login",
+        "register",
+        "login",
+        "register",
+    ]
     message = everyone[1]
-    assert message["m"] == "ann's secret" and message["t"].endswith("Z") and set(message) == {"id", "m", "u", "t", "act"}
+    assert (
+        message["m"] == "ann's secret" and message["t"].endswith("Z") and set(message) == {"id", "m", "u", "t", "act"}
+    )
 
 
 def test_paging_with_limit_and_before(new_user):
@@ -169,10 +187,23 @@ def test_a_member_finds_their_entries_far_back(new_user, wsgi_app):
     assert res["next"] is None
 
 
-@pytest.mark.parametrize("query", [
-    "limit=0", "limit=1001", "limit=-1", "limit=abc", "limit=1.5", "limit=", "limit=%EF%BC%91",
-    "before=0", "before=-3", "before=x", "before=9007199254740993", "before=",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=1001",
+        "limit=-1",
+        "limit=abc",
+        "limit=1.5",
+        "limit=",
+        "limit=%EF%BC%91",
+        "before=0",
+        "before=-3",
+        "before=x",
+        "before=9007199254740993",
+        "before=",
+    ],
+)
 def test_bad_limit_or_before_is_400(new_user, query):
     res = new_user().get(f"/v1/stats?{query}", status=400)
     name = query.split("=")[0]
@@ -193,8 +224,10 @@ def test_database_outage_gives_the_error_page_then_recovers(tmp_path, redis_serv
         assert res.content_type == "text/html" and "<h1>500 Internal Server Error</h1>" in res.text
         assert "the database is unavailable" in res.text
         mongo.start()
-        res = wait_for(lambda: (r := ann.get("/v1/stats", expect_errors=True)).status_int == 200 and r,
-                       what="the route answering again")
+        res = wait_for(
+            lambda: (r := ann.get("/v1/stats", expect_errors=True)).status_int == 200 and r,
+            what="the route answering again",
+        )
         assert [e["act"] for e in res.json["logs"]] == ["login", "register"]
     finally:
         mongo.stop()

@@ -1,4 +1,5 @@
 """Small valid images made in code: PNG (any size), JPEG, GIF and WebP; `seed` makes each one different."""
+
 import base64
 import math
 import random
@@ -33,23 +34,33 @@ def jpeg(seed: int = 0) -> bytes:
     """A baseline JPEG of one grey pixel (one Huffman code per table), with a comment that varies."""
     segment = lambda marker, body: b"\xff" + marker + struct.pack(">H", len(body) + 2) + body  # noqa: E731
     one_code = bytes([1] + [0] * 15) + b"\x00"  # one code of length 1 for symbol 0
-    return (b"\xff\xd8"
-            + segment(b"\xe0", b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00")
-            + segment(b"\xfe", f"sample {seed}".encode())
-            + segment(b"\xdb", b"\x00" + b"\x01" * 64)
-            + segment(b"\xc0", b"\x08\x00\x01\x00\x01\x01\x01\x11\x00")
-            + segment(b"\xc4", b"\x00" + one_code)
-            + segment(b"\xc4", b"\x10" + one_code)
-            + segment(b"\xda", b"\x01\x01\x00\x00\x3f\x00")
-            + b"\x3f"  # DC difference 0 ('0'), end of block ('0'), padded with ones
-            + b"\xff\xd9")
+    return (
+        b"\xff\xd8"
+        + segment(b"\xe0", b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+        + segment(b"\xfe", f"sample {seed}".encode())
+        + segment(b"\xdb", b"\x00" + b"\x01" * 64)
+        + segment(b"\xc0", b"\x08\x00\x01\x00\x01\x01\x01\x11\x00")
+        + segment(b"\xc4", b"\x00" + one_code)
+        + segment(b"\xc4", b"\x10" + one_code)
+        + segment(b"\xda", b"\x01\x01\x00\x00\x3f\x00")
+        + b"\x3f"  # DC difference 0 ('0'), end of block ('0'), padded with ones
+        + b"\xff\xd9"
+    )
 
 
 def gif(seed: int = 0) -> bytes:
     """A 1x1 GIF89a whose one colour depends on the seed."""
     colour = random.Random(seed).randbytes(3)
-    return (b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + colour + b"\xff\xff\xff"
-            + b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00" + b"\x3b")
+    return (
+        b"GIF89a"
+        + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0)
+        + colour
+        + b"\xff\xff\xff"
+        + b"\x2c"
+        + struct.pack("<HHHHB", 0, 0, 1, 1, 0)
+        + b"\x02\x02\x44\x01\x00"
+        + b"\x3b"
+    )
 
 
 def webp() -> bytes:

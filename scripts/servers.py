@@ -1,4 +1,5 @@
 """Start and stop the real servers the tests talk to, each on a free port."""
+
 import os
 import shutil
 import socket
@@ -66,7 +67,9 @@ class Redis:
             persistence = ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.persist_dir)]
         self.proc = subprocess.Popen(
             [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for_port(self.port, self.proc, "redis-server")
 
     def stop(self):
@@ -89,8 +92,11 @@ class S3:
         self.start()
 
     def start(self):
-        self.proc = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for_port(self.port, self.proc, "moto_server")
 
     def stop(self):
@@ -103,20 +109,42 @@ class S3:
     def client(self):
         import boto3
         from botocore.config import Config
-        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="test",
-                            aws_secret_access_key="test", config=Config(s3={"addressing_style": "path"}))
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(s3={"addressing_style": "path"}),
+        )
 
     def create_public_bucket(self, bucket: str) -> None:
         """A bucket whose images anyone may read, as production's (a bucket policy: ACLs are off on new buckets)."""
         import json
+
         client = self.client()
         client.create_bucket(Bucket=bucket)
-        client.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:::{bucket}/images/*"}]}))
+        client.put_bucket_policy(
+            Bucket=bucket,
+            Policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "s3:GetObject",
+                            "Resource": f"arn:aws:s3:::{bucket}/images/*",
+                        }
+                    ],
+                }
+            ),
+        )
 
     def reset(self):
         import urllib.request
+
         urllib.request.urlopen(urllib.request.Request(self.url + "/moto-api/reset", method="POST"), timeout=10)
 
 
@@ -124,13 +152,18 @@ def service_env(settings) -> dict:
     """The environment variables that give a child process these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "REDIS_", "S3_"))}
     values = {
-        "MONGODB_URI": settings.mongodb_uri, "REDIS_URL": settings.redis_url,
-        "S3_BUCKET": settings.s3_bucket, "S3_ENDPOINT_URL": settings.s3_endpoint_url,
-        "S3_PUBLIC_URL": settings.s3_public_url, "DATA_DIR": str(settings.data_dir),
+        "MONGODB_URI": settings.mongodb_uri,
+        "REDIS_URL": settings.redis_url,
+        "S3_BUCKET": settings.s3_bucket,
+        "S3_ENDPOINT_URL": settings.s3_endpoint_url,
+        "S3_PUBLIC_URL": settings.s3_public_url,
+        "DATA_DIR": str(settings.data_dir),
         "IMAGE_MAX_BYTES": str(settings.image_max_bytes),
         "BROKER_VISIBILITY_TIMEOUT": str(settings.broker_visibility_timeout),
         "ADMIN_USERS": ",".join(sorted(settings.admin_users)),
-        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
     }
     env.update({k: v for k, v in values.items() if v})
     env["PYTHONPATH"] = str(ROOT)
@@ -148,17 +181,28 @@ class Worker:
         self.start()
 
     def start(self):
-        cmd = [str(BIN / "celery"), "-A", "tasks.worker", "worker", "--loglevel=INFO",
-               "--concurrency=2", "--pool=prefork", "--without-gossip", "--without-mingle"]
+        cmd = [
+            str(BIN / "celery"),
+            "-A",
+            "tasks.worker",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=2",
+            "--pool=prefork",
+            "--without-gossip",
+            "--without-mingle",
+        ]
         if self.beat:
             cmd += ["--beat", "--schedule", str(self.settings.data_dir / "beat-schedule")]
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=service_env(self.settings),
-                                     stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=service_env(self.settings), stdout=log, stderr=subprocess.STDOUT
+        )
         client = redis.Redis.from_url(self.settings.redis_url)
         deadline = time.monotonic() + 60
         # Ready when the worker has registered itself as a consumer of the queue.
         from tasks import make_celery
+
         app = make_celery(self.settings)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
