@@ -11,9 +11,7 @@ import webtest
 from chat import create_app
 from scripts.servers import S3, Mongo, Redis
 from settings import Settings
-
-TEST_DB = "chat_test"
-PASSWORD = "correct horse battery"
+from tests.helpers import PASSWORD, TEST_DB
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -6,7 +6,7 @@ import pymongo
 import pytest
 import webtest
 
-from tests.conftest import PASSWORD, TEST_DB
+from tests.helpers import PASSWORD, TEST_DB
 
 
 def register(client, username="ann@example.com", password=PASSWORD, status=201):

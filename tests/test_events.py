@@ -1,161 +1,31 @@
 """Real-time: GET /v1/events/:roomid on real waitress processes sharing one database and one Redis."""
 
-import http.client
-import itertools
 import json
 import re
-import secrets
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
-from pathlib import Path
 from types import SimpleNamespace
 
 import pymongo
 import pytest
 import redis
-import requests
 import waitress
 from waitress import wasyncore
 
 from chat import server_options
 from routes.events import RESERVED_THREADS
-from scripts.servers import ROOT, Redis, service_env, wait_for_port
+from scripts.servers import ROOT, Redis
 from settings import Settings
 from store import Store
 from store.bus import CHANNEL, MemoryBus
 from store.embedded import free_port
 from store.fanout import QUEUE_MAX, Fanout
-from tests.conftest import PASSWORD
+from tests.helpers import QUICK, Stream, User, Web, is_message
 
 EVENTS_DB = "chat_events"
-QUICK = {"HEARTBEAT_SECONDS": "1", "STREAM_MAX_SECONDS": "60", "STREAMS_PER_USER": "5"}
-_emails = itertools.count(1)
-
-
-class Web:
-    """A real `python chat.py` process (waitress), like one web dyno."""
-
-    def __init__(self, settings: Settings, log_dir: Path, **env: str):
-        self.port = free_port()
-        environ = {
-            **service_env(settings),
-            "PORT": str(self.port),
-            "HOST": "127.0.0.1",
-            "WEB_THREADS": "128",
-            "RATE_REGISTER": "100000/3600",
-            "RATE_MESSAGES": "100000/10",
-            **env,
-        }
-        self.log = open(log_dir / f"web-{self.port}.log", "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "chat.py"], cwd=ROOT, env=environ, stdout=self.log, stderr=subprocess.STDOUT
-        )
-        wait_for_port(self.port, self.proc, "chat.py")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(20)
-        self.log.close()
-
-
-class User:
-    """A registered user talking JSON over HTTP (the session cookie works on every process)."""
-
-    def __init__(self, web):
-        self.user = f"rt{next(_emails)}-{secrets.token_hex(3)}@example.com"
-        self.http = requests.Session()
-        self.call(web, "post", "/auth/register", {"username": self.user, "password": PASSWORD}, 201)
-        self.cookie = self.http.cookies["session"]
-
-    def call(self, web, method, path, body=None, status=200):
-        answer = self.http.request(method, web.url + path, json=body, timeout=10)
-        assert answer.status_code == status, answer.text
-        return answer.json()
-
-    def create(self, web) -> str:
-        return self.call(web, "post", "/v1/room", {"userid": self.user, "action": "enter", "roomid": None})["roomid"]
-
-    def act(self, web, action, roomid):
-        return self.call(web, "post", "/v1/room", {"userid": self.user, "action": action, "roomid": roomid})
-
-    def say(self, web, roomid, text):
-        return self.call(web, "post", f"/v1/logs/{roomid}", {"m": text}, 201)
-
-
-class Stream:
-    """A raw SSE client: each read gives one block of fields (an event, the retry hint, or a comment)."""
-
-    def __init__(self, web, roomid, cookie=None, query="", headers=None, timeout=10.0):
-        self.conn = http.client.HTTPConnection("127.0.0.1", web.port, timeout=timeout)
-        sent = {"Accept": "text/event-stream", **({"Cookie": f"session={cookie}"} if cookie else {}), **(headers or {})}
-        self.conn.request("GET", f"/v1/events/{roomid}{query}", headers=sent)
-        self.response = self.conn.getresponse()
-        self.status = self.response.status
-
-    def json(self):
-        return json.loads(self.response.read())
-
-    def block(self) -> dict | None:
-        """The next block: {"comment": ...} or SSE fields (data parsed as JSON); None when the stream ended."""
-        fields = {}
-        while True:
-            line = self.response.readline()
-            if not line:
-                return None
-            line = line.decode().rstrip("\n")
-            if not line:
-                if fields:
-                    return fields
-                continue
-            name, _, value = line.partition(":")
-            fields[name or "comment"] = value[1:] if value.startswith(" ") else value
-            if name == "data":
-                fields["data"] = json.loads(fields["data"])
-
-    def events_until(self, done, limit=500) -> list[dict]:
-        """Blocks up to and including the first for which done(block) holds."""
-        seen = []
-        for _ in range(limit):
-            block = self.block()
-            assert block is not None, f"stream ended after {seen}"
-            seen.append(block)
-            if done(block):
-                return seen
-        raise AssertionError(f"gave up after {limit} blocks")
-
-    def message_ids_through(self, last_id: int, quiet_pings: int = 2) -> list[int]:
-        """Ids of the message events until `last_id` is seen, then until `quiet_pings` heartbeats pass."""
-        blocks = self.events_until(lambda b: b.get("event") == "message" and int(b["id"]) >= last_id)
-        pings = 0
-        while pings < quiet_pings:
-            block = self.block()
-            assert block is not None
-            blocks.append(block)
-            pings += "comment" in block
-        return [int(b["id"]) for b in blocks if b.get("event") == "message"]
-
-    def rest(self) -> list[dict]:
-        """Every block until the server ends the stream."""
-        blocks = []
-        while (block := self.block()) is not None:
-            blocks.append(block)
-        return blocks
-
-    def close(self):
-        self.conn.close()
-
-
-def is_message(block) -> bool:
-    return block.get("event") == "message"
 
 
 @pytest.fixture(scope="module")

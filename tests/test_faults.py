@@ -9,6 +9,7 @@ import pytest
 import webtest
 
 from scripts.servers import Mongo
+from tests.helpers import BUCKET, QUICK, StallingS3, Stream, User, Web, upload, with_s3
 
 BOUND = 6.0  # seconds: pymongo gives up selecting a server after 3 s
 
@@ -98,7 +99,6 @@ def test_rate_limits_give_way_while_redis_is_away(make_app, settings):
 @pytest.fixture
 def s3_settings(settings, s3_server, monkeypatch):
     """Settings that store images in the session's moto S3 (a fresh public bucket)."""
-    from tests.test_images import BUCKET, with_s3
 
     for name, value in {
         "AWS_ACCESS_KEY_ID": "test",
@@ -113,7 +113,6 @@ def s3_settings(settings, s3_server, monkeypatch):
 
 def upload_in_background(user, data):
     """Start an upload; return (thread, answers) — the answer lands in the list when the route returns."""
-    from tests.test_images import upload
 
     answers = []
     thread = threading.Thread(target=lambda: answers.append(upload(user, data, status="*")), daemon=True)
@@ -122,7 +121,6 @@ def upload_in_background(user, data):
 
 
 def stored_objects(s3_server) -> list[str]:
-    from tests.test_images import BUCKET
 
     return [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
@@ -130,7 +128,6 @@ def stored_objects(s3_server) -> list[str]:
 def test_a_worker_killed_mid_task_is_replaced_by_another(make_app, s3_settings, s3_server, new_user, tmp_path):
     from scripts.sample_images import png
     from scripts.servers import Worker
-    from tests.test_images import StallingS3, with_s3
 
     stalling = StallingS3(s3_server.port)
     cfg = replace(with_s3(s3_settings, stalling.url, s3_server.url), broker_visibility_timeout=2, image_wait_seconds=40)
@@ -180,7 +177,6 @@ def test_queued_tasks_survive_a_redis_restart(make_app, s3_settings, s3_server, 
 
 
 def test_a_killed_web_process_leaves_the_others_serving_and_its_streams_resume_elsewhere(settings, tmp_path):
-    from tests.test_events import QUICK, Stream, User, Web
 
     doomed, survivor = Web(settings, tmp_path, **QUICK), Web(settings, tmp_path, **QUICK)
     try:

@@ -24,8 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from routes.docs import DOCUMENT
 from scripts.sample_images import png
-from tests.conftest import PASSWORD
-from tests.test_hostile import assert_clean
+from tests.helpers import PASSWORD, assert_clean
 
 MAX_EXAMPLES = 100
 IMAGE = png()

@@ -15,8 +15,7 @@ import webtest
 
 from scripts.sample_images import png
 from store.db import now
-from tests.conftest import PASSWORD
-from tests.test_rooms import create
+from tests.helpers import PASSWORD, assert_clean, create
 
 NEW_USER = "newcomer@example.com"
 # Every field of every JSON route, with a valid body for that route; "USER"/"ROOM" become the fixture's.
@@ -70,22 +69,6 @@ def snapshot(db) -> dict:
         name: sorted(map(repr, db[name].find({}, {"_id": 1, "members": 1, "n": 1, "name": 1, "m": 1})))
         for name in ("users", "rooms", "messages")
     }
-
-
-def assert_clean(db) -> None:
-    """No operator keys and no NUL anywhere in the database (walked iteratively: documents may nest deep)."""
-    for name in db.list_collection_names():
-        for doc in db[name].find():
-            pending = [doc]
-            while pending:
-                item = pending.pop()
-                if isinstance(item, dict):
-                    assert not any(key.startswith("$") or "\x00" in key for key in item), (name, doc)
-                    pending.extend(item.values())
-                elif isinstance(item, list):
-                    pending.extend(item)
-                else:
-                    assert not (isinstance(item, str) and "\x00" in item), (name, doc)
 
 
 def assert_refused_with(res, route: str, error: str) -> None:

@@ -1,7 +1,6 @@
 """POST /v1/image and GET /media/...: real Redis, a real Celery worker process, a real moto S3 endpoint."""
 
 import hashlib
-import socket
 import threading
 import time
 import urllib.request
@@ -9,21 +8,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from urllib.parse import quote
 
-import boto3
 import pymongo
 import pytest
 import redis
 import webtest
-from botocore.config import Config
 
 from scripts.sample_images import SAMPLES, png
 from scripts.servers import S3, Worker
 from settings import Settings
 from store.embedded import free_port
 from tasks.images import BACKOFF_SECONDS, RETRIES
-from tests.conftest import TEST_DB
-
-BUCKET = "chat-images"
+from tests.helpers import BUCKET, TEST_DB, StallingS3, s3_client, upload, with_s3
 
 
 @pytest.fixture(autouse=True)
@@ -35,19 +30,6 @@ def aws_env(monkeypatch):
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
-
-
-def s3_client(url: str):
-    return boto3.client("s3", endpoint_url=url, config=Config(s3={"addressing_style": "path"}))
-
-
-def with_s3(settings, endpoint_url: str, public_url: str):
-    return replace(settings, s3_bucket=BUCKET, s3_endpoint_url=endpoint_url, s3_public_url=f"{public_url}/{BUCKET}")
-
-
-def upload(client, data: bytes, filename: str = "photo.png", key: str | None = None, status: int = 200):
-    fields = [("key", key)] if key is not None else []
-    return client.post("/v1/image", fields, upload_files=[("file", filename, data)], status=status)
 
 
 def post_raw(client, body: bytes, content_type: str, status: int, chunked: bool = False):
@@ -454,45 +436,6 @@ def test_s3_down_without_redis_retries_in_process_then_502(make_app, memory_sett
     assert_error_page(upload(user, png(), status=502), 502)
     assert time.monotonic() - started >= BACKOFF_SECONDS * (2**RETRIES - 1)
     assert user.app.config["chat.store"].uploads.get(image_url("", png(), "png").removeprefix("/")) is None
-
-
-class StallingS3:
-    """A TCP proxy in front of S3 that holds every PUT until released, then drops it: S3 stalling mid-upload."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.stalled, self.released = threading.Event(), threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.port))
-            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
-
-    def _pipe(self, source, sink, requests: bool):
-        try:
-            while chunk := source.recv(65536):
-                if requests and chunk.startswith(b"PUT ") and not self.released.is_set():
-                    self.stalled.set()
-                    self.released.wait()
-                    return
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            source.close()
-            sink.close()
-
-    def close(self):
-        self.released.set()
-        self.listener.close()
 
 
 def test_a_worker_killed_mid_upload_and_restarted_completes_it(

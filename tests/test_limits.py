@@ -13,8 +13,7 @@ import webtest
 
 from routes.events import SLOT_GRACE_SECONDS
 from settings import from_env
-from tests.conftest import PASSWORD
-from tests.test_rooms import act, create
+from tests.helpers import PASSWORD, act, create
 
 WINDOW = 3  # seconds: long enough to reach the limit on a busy machine, short enough to wait out
 COUNT = 2

@@ -8,7 +8,7 @@ import pymongo
 import pytest
 import webtest
 
-from tests.test_rooms import act, create
+from tests.helpers import act, create
 
 
 @pytest.fixture

@@ -6,16 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import webtest
 
-
-def create(client, name=None, status=200) -> str:
-    body = {"userid": client.user, "action": "enter", "roomid": None}
-    if name is not None:
-        body["name"] = name
-    return client.post_json("/v1/room", body, status=status).json["roomid"]
-
-
-def act(client, action, roomid, status=200):
-    return client.post_json("/v1/room", {"userid": client.user, "action": action, "roomid": roomid}, status=status)
+from tests.helpers import act, create
 
 
 def test_create_enter_leave_and_delete(new_user):

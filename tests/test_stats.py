@@ -17,8 +17,7 @@ from store.db import next_value, now
 from store.stats import CHUNK
 from tasks import make_celery
 from tasks.stats import DEBOUNCE_SECONDS, PENDING_KEY, TASK
-from tests.conftest import TEST_DB
-from tests.test_rooms import act, create
+from tests.helpers import TEST_DB, act, create
 
 ADMIN = "admin@example.com"
 
