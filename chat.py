@@ -12,22 +12,20 @@ from settings import Settings, from_env
 from store import Store
 from store.embedded import start_embedded
 from tasks import make_celery
+from tasks.images import build_image_store
 
 
 def create_app(settings: Settings | None = None) -> Bottle:
     """Build the whole service from settings (the environment's when none are given)."""
     settings = settings or from_env()
     uri = settings.mongodb_uri or start_embedded(settings.data_dir)
-    store = Store(uri, settings.redis_url, settings.session_days)
+    celery = make_celery(settings)
+    store = Store(uri, settings.redis_url, settings.session_days, on_activity=celery.nudge_stats)
     store.ensure_indexes()
+    images = build_image_store(settings)
+    celery.use(store, images)  # eager tasks (the embedded default) run on the web process's own stores
     app = Bottle()
-    app.config.update(
-        {
-            "chat.settings": settings,
-            "chat.store": store,
-            "chat.celery": make_celery(settings, store),
-        }
-    )
+    app.config.update({"chat.settings": settings, "chat.store": store, "chat.images": images, "chat.celery": celery})
     app.add_hook("before_request", guard_request)
     app.add_hook("after_request", lambda: no_store() if request.path.startswith(("/auth/", "/v1/")) else None)
     register_all(app)

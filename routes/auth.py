@@ -1,7 +1,5 @@
 """Accounts and sessions: register, login, logout, and who is logged in."""
 
-import re
-
 from bottle import response
 
 from routes.common import (
@@ -16,19 +14,8 @@ from routes.common import (
     store,
     too_many,
 )
+from routes.inputs import normal_email
 from store.errors import Conflict, NotFound, RateLimited
-
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s.]+")
-
-
-def normal_email(value) -> str | None:
-    """The user id for an email, or None when it is not a plausible email string."""
-    if not isinstance(value, str):
-        return None
-    email = value.strip().lower()
-    if len(email) > 254 or not EMAIL.fullmatch(email) or any(ord(c) < 32 or c == "\x7f" for c in email):
-        return None
-    return email
 
 
 def _credentials() -> tuple[str, str]:
@@ -55,6 +42,7 @@ def _start_session(user: str) -> None:
 
 
 def register_user():
+    """POST /auth/register: 201 {user} and a session; 400 bad email or password, 409 taken, 429."""
     email, password = _credentials()
     count, window = settings().register_rate
     try:
@@ -71,6 +59,7 @@ def register_user():
 
 
 def login_user():
+    """POST /auth/login: 200 {user} and a fresh session; 401 wrong credentials, 400, 429 + Retry-After."""
     email, password = _credentials()
     limiter, cfg = store().limiter, settings()
     keys = ((f"login:user:{email}", cfg.login_rate), (f"login:addr:{client_address()}", cfg.login_rate_per_address))
@@ -94,6 +83,7 @@ def login_user():
 
 
 def logout_user():
+    """GET|POST /auth/logout: 200 {user: null}; the session (if any) is destroyed server-side."""
     token = session_token()
     if token:
         store().sessions.close(token)
@@ -102,7 +92,7 @@ def logout_user():
 
 
 def who_am_i():
-    """The session's user, so a reloaded page knows who is logged in; 401 without a session."""
+    """GET /auth/me: 200 {user} for a live session, else 401."""
     return {"user": current_user()}
 
 

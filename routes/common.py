@@ -1,14 +1,12 @@
 """What every route shares: reading bodies, shaping errors, knowing the user."""
 
 import json
-import re
 from urllib.parse import parse_qsl, urlsplit
 
 from bottle import HTTPResponse, abort, request, response
 
 BODY_LIMIT = 64 * 1024
 SESSION_COOKIE = "session"
-ID_MAX = 9_999_999_999  # the largest id a page may name (`before`, `after`): ten digits
 # Where an error is answered as JSON rather than as the HTML error page.
 JSON_ERROR_PREFIXES = ("/auth/", "/v1/room", "/v1/logs", "/v1/events", "/v1/openapi")
 
@@ -24,6 +22,11 @@ def store():
 
 def settings():
     return request.app.config["chat.settings"]
+
+
+def images():
+    """The request's image store (S3 or DATA_DIR/media)."""
+    return request.app.config["chat.images"]
 
 
 def celery():
@@ -126,16 +129,6 @@ def read_fields() -> dict:
     if problem:
         fail(400, problem)
     return fields
-
-
-def bounded_int(name: str, default: int | None, low: int, high: int) -> int | None:
-    """A query parameter as an int within [low, high]; ValueError for anything else."""
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not re.fullmatch(r"[0-9]{1,10}", raw) or not low <= int(raw) <= high:
-        raise ValueError(name)
-    return int(raw)
 
 
 def is_https() -> bool:

@@ -4,13 +4,12 @@ from pathlib import Path
 
 from bottle import static_file
 
-from routes.pages import STATIC
-
-DOCUMENT = Path(STATIC, "openapi.json")
+DOCUMENT = Path(__file__).resolve().parent.parent / "static" / "openapi.json"
 
 
 def openapi_document():
-    return static_file(DOCUMENT.name, root=STATIC, mimetype="application/json")
+    """GET /v1/openapi.json: the API document."""
+    return static_file(DOCUMENT.name, root=str(DOCUMENT.parent), mimetype="application/json")
 
 
 def register(app) -> None:

@@ -8,7 +8,7 @@ import time
 from bottle import request, response
 
 from routes.common import current_user, fail, settings, store, too_many
-from routes.rooms import valid_room_id
+from routes.inputs import valid_room_id
 from store.db import iso, now
 from store.errors import RateLimited, RoomGone
 
@@ -65,6 +65,7 @@ def resume_point() -> int | None:
 
 
 def stream_events(roomid):
+    """GET /v1/events/<roomid>: the room's event stream for a member, resumable; 400, 401, 403, 429, 503."""
     user = current_user()
     if not valid_room_id(roomid):
         fail(400, "no such room")

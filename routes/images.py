@@ -3,10 +3,10 @@
 from bottle import HTTPError, abort, request, static_file
 from celery.exceptions import TimeoutError as TaskTimeout
 
-from routes.common import BODY_LIMIT, celery, current_user, settings, store
+from routes.common import BODY_LIMIT, celery, current_user, images, settings, store
 from store.errors import RateLimited
 from store.media import CACHE_CONTROL, CONTENT_TYPES, FolderImages, StorageFailed, image_name
-from tasks.images import STORE_IMAGE, image_store
+from tasks.images import STORE_IMAGE
 
 LABEL_MAX_BYTES = 255  # a file name's limit on most file systems
 
@@ -68,6 +68,7 @@ def stored_url(name: str, data: bytes, label: str) -> str:
 
 
 def upload_image():
+    """POST /v1/image: 200 {url} once a worker stored the image; 400, 401, 413, 415, 429, 502, 504."""
     user = current_user()
     count, window = settings().upload_rate
     try:
@@ -86,9 +87,9 @@ def upload_image():
 
 
 def media_file(name):
-    """An image stored in the embedded default's folder; 404 for every other path."""
-    images = image_store(settings())
-    path = images.find(name) if isinstance(images, FolderImages) else None
+    """GET /media/<name>: an image of the embedded default's folder; 404 for every other path."""
+    folder = images()
+    path = folder.find(name) if isinstance(folder, FolderImages) else None
     if path is None:
         abort(404, "no such image")
     answer = static_file(path.name, root=str(path.parent), mimetype=CONTENT_TYPES[path.suffix[1:]])

@@ -2,15 +2,13 @@
 
 from bottle import response
 
-from routes.common import ID_MAX, bounded_int, current_user, fail, json_answer, read_fields, settings, store, too_many
-from routes.rooms import valid_room_id
+from routes.common import current_user, fail, json_answer, read_fields, settings, store, too_many
+from routes.inputs import CID_MAX, ID_MAX, bounded_int, message_text, valid_room_id
 from store.errors import NotMember, RateLimited, RoomGone
-
-MESSAGE_MAX = 4000
-CID_MAX = 64
 
 
 def read_logs(roomid):
+    """GET /v1/logs/<roomid>: 200 {logs} oldest first by before/after/limit; 400 {logs: []}, 403 {logs: []}."""
     user = current_user()
     try:
         limit = bounded_int("limit", 100, 1, 1000)
@@ -28,16 +26,8 @@ def read_logs(roomid):
         return json_answer(403, {"logs": []})
 
 
-def message_text(value) -> str:
-    if not isinstance(value, str):
-        fail(400, "m must be a string")
-    text = value.strip()
-    if not 1 <= len(text) <= MESSAGE_MAX:
-        fail(400, f"m must be 1 to {MESSAGE_MAX} characters after trimming")
-    return text
-
-
 def post_message(roomid):
+    """POST /v1/logs/<roomid>: 201 the new message (200 the first one for a known cid); 400, 403, 429."""
     user = current_user()
     if not valid_room_id(roomid):
         fail(400, "no such room")

@@ -8,8 +8,7 @@ import bottle
 import pymongo
 from bottle import response, static_file
 
-from routes.common import json_answer, settings, store, wants_json_errors
-from tasks.images import image_store
+from routes.common import images, json_answer, settings, store, wants_json_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = [str(ROOT / "views")]  # one list object: bottle caches templates by its id
@@ -29,7 +28,7 @@ def render(name: str, **values) -> str:
 
 def image_base() -> str:
     """Where this service's image URLs start (`/media` or the S3 public URL): the client shows only those as images."""
-    return image_store(settings()).url("").rstrip("/")
+    return images().url("").rstrip("/")
 
 
 def content_policy(images: str) -> str:
@@ -43,6 +42,7 @@ def content_policy(images: str) -> str:
 
 
 def index():
+    """GET /: the web client page, with its content-security policy; 404 when the template is missing."""
     images = image_base()
     try:
         page = render(INDEX_TEMPLATE, title="chat", image_base=images, image_max_bytes=settings().image_max_bytes)
@@ -55,12 +55,14 @@ def index():
 
 
 def static(path):
+    """GET /static/<path>: the client's files, cacheable for an hour (URLs carry a content digest)."""
     answer = static_file(path, root=STATIC)
     answer.set_header("Cache-Control", "public, max-age=3600")
     return answer
 
 
 def healthz():
+    """GET /healthz: 200 with each dependency's state, 503 when a configured one is down."""
     report = store().health()
     down = any(value not in ("ok", "off") for value in report.values())
     return json_answer(503 if down else 200, report)

@@ -1,14 +1,11 @@
 """Rooms: list all and mine, enter (or create) and leave."""
 
-import re
-
 from bottle import HTTPResponse
 
-from routes.auth import normal_email
-from routes.common import bounded_int, check_self, current_user, json_answer, read_fields, store
+from routes.common import check_self, current_user, json_answer, read_fields, store
+from routes.inputs import bounded_int, normal_email, valid_room_id
 from store.errors import NotMember, RoomGone
 
-ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NAME_MAX = 100
 
 
@@ -17,11 +14,8 @@ def wrong_format():
     raise HTTPResponse("wrong request format", 400, {"Content-Type": "text/plain; charset=utf-8"})
 
 
-def valid_room_id(value) -> bool:
-    return isinstance(value, str) and ROOM_ID.fullmatch(value) is not None
-
-
 def list_rooms(userid):
+    """GET /v1/room/<userid>: 200 {allrooms, join_rooms}; 400 null for a bad userid or limit, 401, 403."""
     current_user()
     userid = normal_email(userid)
     try:
@@ -36,6 +30,7 @@ def list_rooms(userid):
 
 
 def room_action():
+    """POST /v1/room: enter (or create with roomid null) or leave; 200 {roomid}, 400 {roomid: null} or text."""
     user = current_user()
     try:
         fields = read_fields()

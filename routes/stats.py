@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from routes.common import ID_MAX, bounded_int, celery, current_user, fail, settings, store
+from routes.common import celery, current_user, fail, settings, store
+from routes.inputs import ID_MAX, bounded_int
 from store.activity import public_entry
 from store.db import now
 from store.stats import public_counts
@@ -22,6 +23,7 @@ def page_parameter(name: str, default: int | None, most: int) -> int | None:
 
 def show_stats():
     # Past the deadline pymongo raises, and the error page (routes/pages.py) answers 500.
+    """GET /v1/stats: 200 the counts snapshot and a page of the activity log this user may see; 400, 401."""
     with store().deadline(DEADLINE_SECONDS):
         user = current_user()
         limit = page_parameter("limit", DEFAULT_LIMIT, MAX_LIMIT)

@@ -5,15 +5,15 @@ import redis as redis_lib
 
 from store import db as dbmod
 from store.activity import Activity
-from store.bus import MemoryBus, RedisBus
+from store.bus import Bus, MemoryBus, RedisBus
 from store.fanout import Fanout
-from store.limits import MemoryLimiter, RedisLimiter
+from store.limits import Limiter, MemoryLimiter, RedisLimiter
 from store.messages import Messages
 from store.rooms import Rooms
 from store.sessions import Sessions
 from store.stats import Stats
-from store.streams import MemoryStreams, RedisStreams
-from store.uploads import MemoryUploads, RedisUploads
+from store.streams import MemoryStreams, RedisStreams, StreamSlots
+from store.uploads import MemoryUploads, RedisUploads, Uploads
 from store.users import Users
 
 
@@ -29,16 +29,17 @@ def redis_client(url: str) -> redis_lib.Redis:
 class Store:
     """Every collection family of one database, plus the shared Redis pieces."""
 
-    def __init__(self, mongodb_uri: str, redis_url: str | None = None, session_days: int = 14):
+    def __init__(self, mongodb_uri: str, redis_url: str | None = None, session_days: int = 14, on_activity=None):
+        """`on_activity()` is called after each activity entry: the tasks layer's stats nudge."""
         self.client = dbmod.connect(mongodb_uri)
         self.db = dbmod.database(self.client)
         self.redis = redis_client(redis_url) if redis_url else None
-        self.bus = RedisBus(self.redis) if self.redis else MemoryBus()
-        self.limiter = RedisLimiter(self.redis) if self.redis else MemoryLimiter()
-        self.uploads = RedisUploads(self.redis) if self.redis else MemoryUploads()
+        self.bus: Bus = RedisBus(self.redis) if self.redis else MemoryBus()
+        self.limiter: Limiter = RedisLimiter(self.redis) if self.redis else MemoryLimiter()
+        self.uploads: Uploads = RedisUploads(self.redis) if self.redis else MemoryUploads()
         self.fanout = Fanout(self.bus)
-        self.streams = RedisStreams(self.redis) if self.redis else MemoryStreams()
-        self.activity = Activity(self.db)
+        self.streams: StreamSlots = RedisStreams(self.redis) if self.redis else MemoryStreams()
+        self.activity = Activity(self.db, on_activity)
         self.users = Users(self.db, self.activity)
         self.sessions = Sessions(self.db, self.activity, session_days)
         self.rooms = Rooms(self.db, self.activity, self.bus)

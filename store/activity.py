@@ -6,9 +6,9 @@ ACTS = ("register", "login", "logout", "create", "enter", "leave", "delete", "me
 
 
 class Activity:
-    def __init__(self, db):
+    def __init__(self, db, on_record=None):
         self._db = db
-        self.on_record = None  # called after each entry (inside its transaction): the tasks layer nudges the stats
+        self.on_record = on_record  # called after each entry (inside its transaction): the stats nudge
 
     def record(self, user: str, act: str, text: str = "", session=None, t=None) -> None:
         """Append an entry; pass the transaction's session so it commits with the action."""

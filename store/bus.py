@@ -4,6 +4,8 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Protocol
 
 import redis
 
@@ -13,6 +15,18 @@ CHANNEL = "chat:events"
 PING_SECONDS = 5.0  # a quiet subscription pings Redis this often...
 SILENCE_SECONDS = 15.0  # ...and counts as lost when nothing, not even a pong, came back for this long
 BACKOFF_SECONDS = (0.1, 5.0)  # first and longest pause between reconnection attempts
+
+
+class Bus(Protocol):
+    """Room events from the store to every web process's streams: MemoryBus, or RedisBus with REDIS_URL."""
+
+    def publish(self, roomid: str, event: str, data: dict) -> None:
+        """Send an event after its change committed; never raises for an unreachable transport."""
+
+    def subscribe(self, on_event: Callable[[str, str, dict], None], on_missed: Callable[[], None]) -> None:
+        """Call on_event(roomid, event, data) for each event, and on_missed() whenever some may have been lost."""
+
+    def close(self) -> None: ...
 
 
 class MemoryBus:

@@ -3,6 +3,8 @@
 import queue
 import threading
 
+from store.bus import Bus
+
 QUEUE_MAX = 1000  # events a listener may fall behind by before it must catch up from the database
 MISSED = ("missed", None)
 
@@ -48,7 +50,7 @@ class Listener:
 class Fanout:
     """Listeners by room; subscribes to the bus on the first listener, once per process."""
 
-    def __init__(self, bus):
+    def __init__(self, bus: Bus):
         self._bus = bus
         self._lock = threading.Lock()
         self._rooms: dict[str, set[Listener]] = {}

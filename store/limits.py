@@ -5,12 +5,25 @@ import math
 import threading
 import time
 from contextlib import contextmanager
+from typing import Protocol
 
 import redis
 
 from store.errors import RateLimited
 
 log = logging.getLogger(__name__)
+
+
+class Limiter(Protocol):
+    """Fixed-window counters: MemoryLimiter, or RedisLimiter shared by every process."""
+
+    def check(self, key: str, limit: int) -> None:
+        """RateLimited if the key has used up its window, without counting."""
+
+    def hit(self, key: str, limit: int, window: int) -> None:
+        """Count one use; RateLimited when it goes over the limit."""
+
+    def reset(self, key: str) -> None: ...
 
 
 class MemoryLimiter:

@@ -7,8 +7,10 @@ from contextlib import contextmanager
 import pymongo
 from pymongo import ReturnDocument
 
+from store.bus import Bus
 from store.db import atomic, iso, now
 from store.errors import NotMember, RoomGone
+from store.limits import Limiter
 from store.rooms import require_room
 
 
@@ -76,7 +78,7 @@ def public_message(doc: dict) -> dict:
 
 
 class Messages:
-    def __init__(self, db, activity, bus, limiter):
+    def __init__(self, db, activity, bus: Bus, limiter: Limiter):
         self._db = db
         self._activity = activity
         self._bus = bus

@@ -3,6 +3,7 @@
 import secrets
 from datetime import timedelta
 
+from store.bus import Bus
 from store.db import atomic, iso, now
 from store.errors import NotMember, RoomGone
 
@@ -22,7 +23,7 @@ def public_room(doc: dict) -> dict:
 class Rooms:
     """Every transition is one conditional update inside a transaction with its activity entry."""
 
-    def __init__(self, db, activity, bus):
+    def __init__(self, db, activity, bus: Bus):
         self._db = db
         self._activity = activity
         self._bus = bus

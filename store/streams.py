@@ -4,10 +4,20 @@ import math
 import secrets
 import threading
 import time
+from typing import Protocol
 
 import redis as redis_lib
 
 from store.errors import RateLimited
+
+
+class StreamSlots(Protocol):
+    """Open event streams per user: MemoryStreams, or RedisStreams counted across processes."""
+
+    def open(self, user: str, limit: int, seconds: float) -> str:
+        """A slot for a stream that lasts at most `seconds`; RateLimited when the user has `limit` open."""
+
+    def close(self, user: str, token: str) -> None: ...
 
 
 class MemoryStreams:

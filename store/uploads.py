@@ -1,10 +1,21 @@
 """Uploads waiting for a worker: an image's bytes under its name for a while, in Redis or in this process."""
 
 import threading
+from typing import Protocol
 
 # Longer than the broker's visibility timeout (BROKER_VISIBILITY_TIMEOUT, 600 s by default), so a task
 # handed out again after its worker died still finds the bytes.
 KEEP_SECONDS = 3600
+
+
+class Uploads(Protocol):
+    """An upload's bytes under its name, waiting for a worker: MemoryUploads, or RedisUploads."""
+
+    def put(self, name: str, data: bytes) -> None: ...
+
+    def get(self, name: str) -> bytes | None: ...
+
+    def drop(self, name: str) -> None: ...
 
 
 class RedisUploads:

@@ -6,32 +6,41 @@ from celery import Celery
 
 from settings import Settings
 from store import Store
+from store.media import ImageStore
+from tasks.images import build_image_store
 
 
 class ChatCelery(Celery):
-    """A Celery app that knows the service's settings and opens its store lazily (after any fork)."""
+    """A Celery app that knows the service's settings; a worker opens its stores lazily (after any fork)."""
 
     chat_settings: Settings
     nudge_stats = None  # set by tasks.stats: asks for an aggregation soon; the store calls it after activity
     _chat_store: Store | None = None
-    _store_lock = threading.Lock()
+    _chat_images: ImageStore | None = None
+    _lock = threading.Lock()
 
     @property
     def chat_store(self) -> Store:
-        with self._store_lock:
+        with self._lock:
             if self._chat_store is None:
-                self.use_store(
-                    Store(self.chat_settings.mongodb_uri, self.chat_settings.redis_url, self.chat_settings.session_days)
-                )
+                cfg = self.chat_settings
+                self._chat_store = Store(cfg.mongodb_uri, cfg.redis_url, cfg.session_days, on_activity=self.nudge_stats)
             return self._chat_store
 
-    def use_store(self, store: Store) -> None:
-        store.activity.on_record = self.nudge_stats
-        self._chat_store = store
+    @property
+    def chat_images(self) -> ImageStore:
+        with self._lock:
+            if self._chat_images is None:
+                self._chat_images = build_image_store(self.chat_settings)
+            return self._chat_images
+
+    def use(self, store: Store, images: ImageStore) -> None:
+        """Share the web process's own store and image store (the embedded default runs tasks in-process)."""
+        self._chat_store, self._chat_images = store, images
 
 
-def make_celery(settings: Settings, store: Store | None = None) -> ChatCelery:
-    """Build the Celery app; `store` lets the web process share its own in eager mode."""
+def make_celery(settings: Settings) -> ChatCelery:
+    """Build the Celery app and register its tasks."""
     from tasks import images, stats  # task modules register themselves on the app
 
     app = ChatCelery("chat")
@@ -70,6 +79,4 @@ def make_celery(settings: Settings, store: Store | None = None) -> ChatCelery:
         )
     images.register(app)
     stats.register(app)
-    if store is not None:
-        app.use_store(store)
     return app

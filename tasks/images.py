@@ -1,13 +1,12 @@
 """Image storage: a worker copies an upload from Redis into S3 (or DATA_DIR/media) under its content's name."""
 
-import functools
 import time
 
 from celery.utils.log import get_task_logger
 
 from settings import Settings
 from store.media import FolderImages, ImageStore, S3Images, StorageBusy, StorageFailed
-from store.uploads import KEEP_SECONDS, MemoryUploads, RedisUploads
+from store.uploads import KEEP_SECONDS, Uploads
 
 STORE_IMAGE = "chat.store_image"
 RETRIES = 3
@@ -16,15 +15,14 @@ BACKOFF_SECONDS = 0.5  # waits of 0.5, 1 and 2 s: four tries fit well inside the
 logger = get_task_logger(__name__)
 
 
-@functools.cache
-def image_store(settings: Settings) -> ImageStore:
-    """The settings' image store, built once per process (a boto3 client is slow to build, safe to share)."""
+def build_image_store(settings: Settings) -> ImageStore:
+    """Where the settings say images go: S3 when a bucket is configured, else DATA_DIR/media."""
     if settings.s3_bucket:
         return S3Images(settings.s3_bucket, settings.s3_endpoint_url, settings.s3_public_url)
     return FolderImages(settings.data_dir / "media")
 
 
-def copy_upload(images: ImageStore, uploads: RedisUploads | MemoryUploads, name: str, label: str) -> None:
+def copy_upload(images: ImageStore, uploads: Uploads, name: str, label: str) -> None:
     """Write the waiting upload `name` unless the store has it already (a second run, a duplicate)."""
     if images.has(name):
         return
@@ -37,7 +35,7 @@ def copy_upload(images: ImageStore, uploads: RedisUploads | MemoryUploads, name:
 
 def store_image(task, name: str, label: str = "") -> str:
     """Store the upload waiting under `name`, trying again with backoff while S3 is busy; return its URL."""
-    images, uploads = image_store(task.app.chat_settings), task.app.chat_store.uploads
+    images, uploads = task.app.chat_images, task.app.chat_store.uploads
     try:
         # Retries in the task rather than with task.retry(): the same in a worker and in the embedded
         # default's eager mode, where a retry would propagate as an error.

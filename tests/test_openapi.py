@@ -7,7 +7,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from routes.docs import DOCUMENT
-from routes.logs import CID_MAX, MESSAGE_MAX
+from routes.inputs import CID_MAX, MESSAGE_MAX
 from routes.rooms import NAME_MAX
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

@@ -9,7 +9,7 @@ import pytest
 import redis
 import webtest
 
-from routes.common import ID_MAX
+from routes.inputs import ID_MAX
 from scripts.servers import Mongo, Worker
 from settings import Settings
 from store import Store
