@@ -11,7 +11,7 @@ $(BIN)/python:
 
 # Serving needs only production's packages and the embedded database; the test tools come with `make test`.
 $(VENV)/.run-installed: requirements.txt requirements-run.txt | $(BIN)/python
-	$(BIN)/pip install $(PIP_FLAGS) -r requirements-run.txt
+	$(BIN)/pip install $(PIP_FLAGS) --no-compile -r requirements-run.txt
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
