@@ -8,11 +8,12 @@ from store.activity import Activity
 from store.bus import Bus, MemoryBus, RedisBus
 from store.fanout import Fanout
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
-from store.messages import Messages
+from store.messages import Messages, public_message
 from store.rooms import Rooms
 from store.sessions import Sessions
 from store.stats import Stats
 from store.streams import MemoryStreams, RedisStreams, StreamSlots
+from store.timeline import Timeline
 from store.uploads import MemoryUploads, RedisUploads, Uploads
 from store.users import Users
 
@@ -42,7 +43,8 @@ class Store:
         self.activity = Activity(self.db, on_activity)
         self.users = Users(self.db, self.activity)
         self.sessions = Sessions(self.db, self.activity, session_days)
-        self.rooms = Rooms(self.db, self.activity, self.bus)
+        self.timeline = Timeline(self.db, public_message)
+        self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline)
         self.messages = Messages(self.db, self.activity, self.bus, self.limiter)
         self.stats = Stats(self.db)
 

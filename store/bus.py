@@ -9,6 +9,8 @@ from typing import Protocol
 
 import redis
 
+from store.timeline import Event
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "chat:events"
@@ -20,11 +22,11 @@ BACKOFF_SECONDS = (0.1, 5.0)  # first and longest pause between reconnection att
 class Bus(Protocol):
     """Room events from the store to every web process's streams: MemoryBus, or RedisBus with REDIS_URL."""
 
-    def publish(self, roomid: str, event: str, data: dict) -> None:
+    def publish(self, roomid: str, event: Event) -> None:
         """Send an event after its change committed; never raises for an unreachable transport."""
 
-    def subscribe(self, on_event: Callable[[str, str, dict], None], on_missed: Callable[[], None]) -> None:
-        """Call on_event(roomid, event, data) for each event, and on_missed() whenever some may have been lost."""
+    def subscribe(self, on_event: Callable[[str, Event], None], on_missed: Callable[[], None]) -> None:
+        """Call on_event(roomid, event) for each event, and on_missed() whenever some may have been lost."""
 
     def close(self) -> None: ...
 
@@ -36,14 +38,14 @@ class MemoryBus:
         self._lock = threading.Lock()
         self._handlers = []
 
-    def publish(self, roomid: str, event: str, data: dict) -> None:
+    def publish(self, roomid: str, event: Event) -> None:
         with self._lock:
             handlers = list(self._handlers)
         for on_event in handlers:
-            on_event(roomid, event, data)
+            on_event(roomid, event)
 
     def subscribe(self, on_event, on_missed) -> None:
-        """Call on_event(roomid, event, data) for every event published from now on."""
+        """Call on_event(roomid, event) for every event published from now on."""
         with self._lock:
             self._handlers.append(on_event)
 
@@ -61,15 +63,16 @@ class RedisBus:
         self._thread = None
         self._stopping = threading.Event()
 
-    def publish(self, roomid: str, event: str, data: dict) -> None:
+    def publish(self, roomid: str, event: Event) -> None:
         """Publish; if Redis is away the change is still stored, and listeners catch up from the database."""
+        body = {"room": roomid, "event": event.kind, "data": event.data, "ev": event.position, "id": event.token}
         try:
-            self._redis.publish(CHANNEL, json.dumps({"room": roomid, "event": event, "data": data}))
+            self._redis.publish(CHANNEL, json.dumps(body))
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             log.warning("event for room %s not published: Redis is unreachable (%s)", roomid, exc)
 
     def subscribe(self, on_event, on_missed) -> None:
-        """Call on_event(roomid, event, data) for every event received, and on_missed() after each
+        """Call on_event(roomid, event) for every event received, and on_missed() after each
         (re)subscription: events published while the subscription was away are lost, so read the database."""
         with self._lock:
             self._handlers.append((on_event, on_missed))
@@ -128,9 +131,9 @@ class RedisBus:
         elif message["type"] == "message":
             try:
                 body = json.loads(message["data"])
-                roomid, event, data = body["room"], body["event"], body["data"]
+                roomid, event = body["room"], Event(body["event"], body["data"], body["ev"], body["id"])
             except (ValueError, KeyError, TypeError):
                 log.warning("ignored a malformed room event: %r", message["data"][:200])
                 return
             for on_event, _ in handlers:
-                on_event(roomid, event, data)
+                on_event(roomid, event)

@@ -16,11 +16,13 @@ INDEXES = {
     "rooms": [([("members", ASC)], {}), ([("active", ASC)], {})],
     "messages": [
         ([("room", ASC), ("id", ASC)], {"unique": True}),
+        ([("room", ASC), ("ev", ASC)], {}),
         (
             [("room", ASC), ("u", ASC), ("cid", ASC)],
             {"unique": True, "partialFilterExpression": {"cid": {"$type": "string"}}},
         ),
     ],
+    "events": [([("room", ASC), ("ev", ASC)], {"unique": True})],
     "counters": [],
     "stats": [],
     "limits": [([("expires", ASC)], {"expireAfterSeconds": 0})],

@@ -4,6 +4,7 @@ import queue
 import threading
 
 from store.bus import Bus
+from store.timeline import Event
 
 QUEUE_MAX = 1000  # events a listener may fall behind by before it must catch up from the database
 MISSED = ("missed", None)
@@ -18,9 +19,9 @@ class Listener:
         self._queue = queue.SimpleQueue()  # C-implemented: waking a thousand readers per event is the hot path
         self._behind = False
 
-    def push(self, event: str, data: dict) -> None:
+    def push(self, event: Event) -> None:
         if self._queue.qsize() < QUEUE_MAX:
-            self._queue.put((event, data))
+            self._queue.put(event)
         elif not self._behind:
             self.missed()
 
@@ -29,7 +30,7 @@ class Listener:
         self._behind = True
         self._queue.put(MISSED)
 
-    def wait(self, timeout: float) -> tuple[bool, list[tuple[str, dict]]]:
+    def wait(self, timeout: float) -> tuple[bool, list[Event]]:
         """(missed, events): everything queued, after waiting up to `timeout` seconds for something."""
         items = []
         try:
@@ -82,11 +83,11 @@ class Fanout:
         """How many listeners this process holds."""
         return self._count
 
-    def _deliver(self, roomid: str, event: str, data: dict) -> None:
+    def _deliver(self, roomid: str, event: Event) -> None:
         with self._lock:
             listeners = list(self._rooms.get(roomid, ()))
         for listener in listeners:
-            listener.push(event, data)
+            listener.push(event)
 
     def _missed(self) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ from store.db import atomic, iso, now
 from store.errors import NotMember, RoomGone
 from store.limits import Limiter
 from store.rooms import require_room
+from store.timeline import Event
 
 
 class KeyedLocks:
@@ -102,15 +103,15 @@ class Messages:
             # The sequence number and the message commit together, so ids become visible in order.
             room = self._db.rooms.find_one_and_update(
                 {"_id": roomid, "members": user},
-                {"$inc": {"seq": 1}, "$set": {"active": t}},
-                projection={"seq": 1},
+                {"$inc": {"seq": 1, "ev": 1}, "$set": {"active": t}},
+                projection={"seq": 1, "ev": 1},
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
             if room is None:
                 require_room(self._db, roomid, session)
                 raise NotMember(roomid)
-            doc = {"room": roomid, "id": room["seq"], "u": user, "m": text, "t": t}
+            doc = {"room": roomid, "id": room["seq"], "ev": room["ev"], "u": user, "m": text, "t": t}
             if cid is not None:
                 doc["cid"] = cid
             self._db.messages.insert_one(doc, session=session)
@@ -127,7 +128,7 @@ class Messages:
             return first, False
         message = public_message(doc)
         self._cache.put(roomid, [message])
-        self._bus.publish(roomid, "message", message)
+        self._bus.publish(roomid, Event("message", message, doc["ev"], str(doc["id"])))
         return message, True
 
     def _by_cid(self, user: str, roomid: str, cid: str) -> dict | None:

@@ -23,6 +23,7 @@ from store import Store
 from store.bus import CHANNEL, MemoryBus
 from store.embedded import free_port
 from store.fanout import QUEUE_MAX, Fanout
+from store.timeline import Event
 from tests.helpers import QUICK, Stream, User, Web, is_message
 
 EVENTS_DB = "chat_events"
@@ -62,7 +63,8 @@ def test_stream_headers_retry_id_and_heartbeat(webs, room):
     assert stream.response.getheader("Content-Type") == "text/event-stream"
     assert stream.response.getheader("Cache-Control") == "no-cache"
     assert stream.response.getheader("X-Accel-Buffering") == "no"
-    assert stream.block() == {"retry": "3000", "id": "0"}
+    # Before any message, the id names the timeline's newest position: ann's and bob's enters.
+    assert stream.block() == {"retry": "3000", "id": "0.2"}
     assert stream.block() == {"comment": "ping"}
     stream.close()
 
@@ -131,7 +133,8 @@ def test_resume_replays_exactly_the_missed_messages_then_goes_live(webs, room, r
     # Without either, a stream starts live from the newest id; an id ahead of the room starts there too.
     for newest, extra in ((12, {}), (13, {"query": "?after=999"})):
         live = Stream(webs[1], roomid, ann.cookie, **extra)
-        assert live.block() == {"retry": "3000", "id": str(newest)}
+        start = live.block()
+        assert start["retry"] == "3000" and start["id"].split(".")[0] == str(newest)
         bob.say(webs[0], roomid, "next")
         assert live.message_ids_through(newest + 1) == [newest + 1]
         live.close()
@@ -146,7 +149,7 @@ def test_resume_replays_exactly_the_missed_messages_then_goes_live(webs, room, r
         ("malformed room", 400),
         ("negative Last-Event-ID", 400),
         ("text Last-Event-ID", 400),
-        ("fraction after", 400),
+        ("dotted twice after", 400),
         ("empty after", 400),
     ],
 )
@@ -165,7 +168,7 @@ def test_refusals(webs, room, case, status):
     elif case.endswith("Last-Event-ID"):
         headers = {"Last-Event-ID": {"negative": "-1", "text": "seven"}[case.split()[0]]}
     else:
-        query = {"fraction": "?after=1.5", "empty": "?after="}[case.split()[0]]
+        query = {"dotted": "?after=1.5.2", "empty": "?after="}[case.split()[0]]
     stream = Stream(webs[1], path, cookie, query=query, headers=headers)
     assert stream.status == status
     assert stream.response.getheader("Content-Type") == "application/json"
@@ -304,7 +307,7 @@ def test_in_process_mode_delivers_and_resumes(make_app, memory_settings):
         ann = User(web)
         roomid = ann.create(web)
         stream = Stream(web, roomid, ann.cookie)
-        assert stream.block() == {"retry": "3000", "id": "0"}
+        assert stream.block() == {"retry": "3000", "id": "0.1"}
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda i: ann.say(web, roomid, f"m{i}"), range(12)))
         assert stream.message_ids_through(12) == list(range(1, 13))
@@ -318,11 +321,12 @@ def test_in_process_mode_delivers_and_resumes(make_app, memory_settings):
 def test_a_listener_that_falls_too_far_behind_is_told_to_catch_up():
     listener = Fanout(MemoryBus()).listen("room")
     for i in range(QUEUE_MAX + 5):
-        listener.push("message", {"id": i})
+        listener.push(Event("message", {"id": i}, i, str(i)))
     missed, events = listener.wait(0)
-    assert missed and [data["id"] for _, data in events] == list(range(QUEUE_MAX))
-    listener.push("enter", {"u": "ann@example.com"})
-    assert listener.wait(0) == (False, [("enter", {"u": "ann@example.com"})])
+    assert missed and [event.data["id"] for event in events] == list(range(QUEUE_MAX))
+    entered = Event("enter", {"u": "ann@example.com"}, QUEUE_MAX + 5, "1.1005")
+    listener.push(entered)
+    assert listener.wait(0) == (False, [entered])
 
 
 def test_the_procfile_serves_with_the_sized_options():
@@ -341,3 +345,33 @@ def test_the_procfile_serves_with_the_sized_options():
         assert given == ("" if isinstance(value, bool) else str(value)), flag
     assert 1000 + RESERVED_THREADS <= options["threads"] < options["connection_limit"]
     assert options["channel_request_lookahead"] >= 1  # without it waitress never notices a client hang up
+
+
+def test_joins_and_leaves_while_away_are_replayed_in_order_exactly_once(webs, room):
+    ann, bob, roomid = room
+    carol = User(webs[1])
+    first = Stream(webs[0], roomid, ann.cookie)
+    start = first.block()["id"]
+    ann.say(webs[0], roomid, "before")
+    seen = first.events_until(lambda b: is_message(b))[-1]["id"]
+    first.close()
+    carol.act(webs[1], "enter", roomid)
+    ann.say(webs[1], roomid, "while away")
+    bob.act(webs[0], "leave", roomid)
+    for point in (seen, start):  # a message's id, and the stream's own starting point
+        again = Stream(webs[1], roomid, ann.cookie, headers={"Last-Event-ID": point})
+        assert again.block()["id"] == point
+        blocks = again.events_until(lambda b: b.get("event") == "leave")
+        replayed = [(b["event"], b["data"].get("u"), b["data"].get("m")) for b in blocks if "event" in b]
+        expected = [("enter", carol.user, None), ("message", ann.user, "while away"), ("leave", bob.user, None)]
+        assert replayed == ([] if point == seen else [("message", ann.user, "before")]) + expected
+        ids = [b["id"] for b in blocks if "event" in b]
+        assert len(set(ids)) == len(ids)
+        assert all("." in b["id"] for b in blocks if b.get("event") in ("enter", "leave"))
+        # Resuming from the last replayed id sends nothing again.
+        later = Stream(webs[0], roomid, ann.cookie, headers={"Last-Event-ID": ids[-1]})
+        assert later.block()["id"] == ids[-1]
+        carol.say(webs[0], roomid, "live")
+        assert [b["data"]["m"] for b in later.events_until(is_message) if is_message(b)] == ["live"]
+        later.close()
+        again.close()

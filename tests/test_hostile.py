@@ -343,10 +343,15 @@ def test_hostile_query_parameters_are_400(ann, unchanged, query):
         "Last-Event-ID=",
         "Last-Event-ID=0x10",
         "Last-Event-ID=5;6",
+        "Last-Event-ID=1.",
+        "Last-Event-ID=.5",
+        "Last-Event-ID=1.2.3",
+        "Last-Event-ID=1.-2",
         "Last-Event-ID=" + "9" * 17,
         "after=-1",
         "after=abc",
         "after=%00",
+        "after=1..2",
         "after=" + "9" * 17,
     ],
 )
@@ -356,7 +361,7 @@ def test_hostile_resume_points_are_400(ann, unchanged, resume):
         res = ann.get(f"/v1/events/{ann.room}?{resume}", status=400)
     else:
         res = ann.get(f"/v1/events/{ann.room}", headers={name: value.encode().decode("latin-1")}, status=400)
-    assert res.json == {"error": "Last-Event-ID and after must be a non-negative integer"}
+    assert res.json == {"error": "Last-Event-ID and after must be an event id: a message id, or <message id>.<position>"}
 
 
 def forged_token() -> str:
