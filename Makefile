@@ -35,7 +35,7 @@ test: $(VENV)/.dev-installed system-deps
 lint: $(VENV)/.dev-installed system-deps node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	npx --no-install eslint static eslint.config.js
+	npx --no-install eslint static tests/js eslint.config.js
 
 # The Procfile's processes with local Redis, SecantusDB and S3 (moto): the production shape on one machine.
 up: $(VENV)/.dev-installed system-deps

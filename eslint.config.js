@@ -13,5 +13,5 @@ export default [
     files: ["static/chat.js"],
     languageOptions: { sourceType: "script" },
   },
-  { files: ["eslint.config.js"], languageOptions: { globals: { ...globals.node } } },
+  { files: ["eslint.config.js", "tests/js/**/*.mjs"], languageOptions: { sourceType: "module", globals: { ...globals.node } } },
 ];
