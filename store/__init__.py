@@ -5,6 +5,7 @@ import redis as redis_lib
 
 from store import db as dbmod
 from store.activity import Activity
+from store.attention import Attention
 from store.bus import Bus, MemoryBus, RedisBus
 from store.fanout import Fanout
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
@@ -44,8 +45,9 @@ class Store:
         self.users = Users(self.db, self.activity)
         self.sessions = Sessions(self.db, self.activity, session_days)
         self.timeline = Timeline(self.db, public_message)
-        self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline)
-        self.messages = Messages(self.db, self.activity, self.bus, self.limiter)
+        self.attention = Attention(self.db)
+        self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline, self.attention)
+        self.messages = Messages(self.db, self.activity, self.bus, self.limiter, self.attention)
         self.stats = Stats(self.db)
 
     def ensure_indexes(self) -> None:

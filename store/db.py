@@ -17,12 +17,14 @@ INDEXES = {
     "messages": [
         ([("room", ASC), ("id", ASC)], {"unique": True}),
         ([("room", ASC), ("ev", ASC)], {}),
+        ([("mentions", ASC), ("t", ASC)], {"partialFilterExpression": {"mentions": {"$type": "string"}}}),
         (
             [("room", ASC), ("u", ASC), ("cid", ASC)],
             {"unique": True, "partialFilterExpression": {"cid": {"$type": "string"}}},
         ),
     ],
     "events": [([("room", ASC), ("ev", ASC)], {"unique": True})],
+    "reads": [([("u", ASC)], {}), ([("room", ASC)], {})],
     "counters": [],
     "stats": [],
     "limits": [([("expires", ASC)], {"expireAfterSeconds": 0})],

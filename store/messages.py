@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import pymongo
 from pymongo import ReturnDocument
 
+from store.attention import Attention, mentioned
 from store.bus import Bus
 from store.db import atomic, iso, now
 from store.errors import NotMember, RoomGone
@@ -79,7 +80,8 @@ def public_message(doc: dict) -> dict:
 
 
 class Messages:
-    def __init__(self, db, activity, bus: Bus, limiter: Limiter):
+    def __init__(self, db, activity, bus: Bus, limiter: Limiter, attention: Attention):
+        self._attention = attention
         self._db = db
         self._activity = activity
         self._bus = bus
@@ -103,8 +105,9 @@ class Messages:
             # The sequence number and the message commit together, so ids become visible in order.
             room = self._db.rooms.find_one_and_update(
                 {"_id": roomid, "members": user},
-                {"$inc": {"seq": 1, "ev": 1}, "$set": {"active": t}},
-                projection={"seq": 1, "ev": 1},
+                {"$inc": {"seq": 1, "ev": 1}, "$set": {"active": t, "posted": t}},
+                # The members only when the text may mention someone: a big room's list is not read per post.
+                projection={"seq": 1, "ev": 1, **({"members": 1} if "@" in text else {})},
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
@@ -114,7 +117,11 @@ class Messages:
             doc = {"room": roomid, "id": room["seq"], "ev": room["ev"], "u": user, "m": text, "t": t}
             if cid is not None:
                 doc["cid"] = cid
+            mentions = mentioned(text, room.get("members", []), user)
+            if mentions:
+                doc["mentions"] = mentions
             self._db.messages.insert_one(doc, session=session)
+            self._attention.move(session, roomid, user, doc["id"])  # one's own message is read
             self._activity.record(user, "message", text, session=session, t=t)
             return doc
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from pymongo import ReturnDocument
 
+from store.attention import Attention
 from store.bus import Bus
 from store.db import atomic, iso, now
 from store.errors import NotMember, RoomGone
@@ -27,7 +28,8 @@ def public_room(doc: dict) -> dict:
 class Rooms:
     """Every transition is one conditional update inside a transaction with its activity entry."""
 
-    def __init__(self, db, activity, bus: Bus, timeline: Timeline):
+    def __init__(self, db, activity, bus: Bus, timeline: Timeline, attention: Attention):
+        self._attention = attention
         self._db = db
         self._activity = activity
         self._bus = bus
@@ -71,6 +73,7 @@ class Rooms:
             )
             if joined:
                 self._activity.record(user, "enter", roomid, session=session, t=t)
+                self._attention.move(session, roomid, user, joined["seq"])  # what came before is not news
                 return self._timeline.record(session, roomid, joined, "enter", user, t)
             require_room(self._db, roomid, session)
             return None
@@ -95,6 +98,7 @@ class Rooms:
             )
             if left:
                 self._activity.record(user, "leave", roomid, session=session, t=t)
+                self._attention.forget(session, roomid, user)
                 return self._timeline.record(session, roomid, left, "leave", user, t)
             if self._db.rooms.find_one_and_delete(
                 {"_id": roomid, "members": user, "n": 1}, projection={"_id": 1}, session=session
@@ -110,6 +114,7 @@ class Rooms:
             # The room is gone, so nothing can read or add to its conversation any more.
             self._db.messages.delete_many({"room": roomid})
             self._timeline.drop_room(roomid)
+            self._attention.forget(None, roomid)
             self._bus.publish(roomid, Event("deleted", {"roomid": roomid, "t": iso(t)}, None, None))
         else:
             self._bus.publish(roomid, event)
@@ -123,9 +128,21 @@ class Rooms:
         return (room["seq"], room["ev"]) if "members" in room else None
 
     def joined(self, user: str) -> list[dict]:
-        """The user's rooms, most recently active first."""
-        docs = self._db.rooms.find({"members": user}, ROOM_FIELDS)
-        return [public_room(d) for d in sorted(docs, key=lambda d: d["active"], reverse=True)]
+        """The user's rooms, most recently active first, each with its unread and mention counts for the user."""
+        docs = sorted(
+            self._db.rooms.find({"members": user}, {**ROOM_FIELDS, **POSITION, "posted": 1}),
+            key=lambda d: d["active"],
+            reverse=True,
+        )
+        counts = self._attention.counts(user, docs)
+        return [
+            {**public_room(d), **counts[d["_id"]], "last_message": iso(d["posted"]) if d.get("posted") else None}
+            for d in docs
+        ]
+
+    def ids_of(self, user: str) -> set[str]:
+        """The ids of the user's rooms now."""
+        return {doc["_id"] for doc in self._db.rooms.find({"members": user}, {"_id": 1})}
 
     def recent(self, limit: int) -> list[dict]:
         """At most `limit` rooms, most recently active first.
