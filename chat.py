@@ -1,6 +1,7 @@
 """chat: create_app() builds the service; `python chat.py` serves it, `python chat.py release` prepares the database."""
 
 import errno
+import logging
 import resource
 import signal
 import sys
@@ -118,6 +119,7 @@ def cannot_reach_mongodb(settings: Settings, exc: pymongo.errors.ServerSelection
 
 def serve(settings: Settings) -> None:
     """Build the app, bind the socket, say so, and serve until stopped."""
+    logging.basicConfig()  # warnings to stderr, as waitress.serve and waitress-serve (the Procfile) do
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run atexit: stops the embedded database
     tune_process(settings)
     try:
