@@ -109,11 +109,13 @@ def listen(app: Bottle, settings: Settings):
 
 def cannot_reach_mongodb(settings: Settings, exc: pymongo.errors.ServerSelectionTimeoutError) -> str:
     """A MONGODB_URI that does not answer, named by its hosts (the URI itself may hold a password)."""
+    first = str(exc).split(" (configured timeouts", 1)[0].split(", Timeout:", 1)[0]
+    if not settings.mongodb_uri:
+        return f"the embedded database stopped answering ({first}): see {settings.data_dir / 'secantusd.log'}"
     try:
         hosts = ",".join(f"{h}:{p}" for h, p in pymongo.uri_parser.parse_uri(settings.mongodb_uri)["nodelist"])
     except (pymongo.errors.PyMongoError, ValueError):
         hosts = "?"
-    first = str(exc).split(" (configured timeouts", 1)[0].split(", Timeout:", 1)[0]
     return f"MongoDB at {hosts} (MONGODB_URI) does not answer ({first}): start it or fix MONGODB_URI"
 
 
@@ -122,11 +124,7 @@ def serve(settings: Settings) -> None:
     logging.basicConfig()  # warnings to stderr, as waitress.serve and waitress-serve (the Procfile) do
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run atexit: stops the embedded database
     tune_process(settings)
-    try:
-        app = create_app(settings)
-    except pymongo.errors.ServerSelectionTimeoutError as exc:
-        raise StartupError(cannot_reach_mongodb(settings, exc)) from None
-    server = listen(app, settings)
+    server = listen(create_app(settings), settings)
     print(f"chat serving on http://{settings.host}:{settings.port}/", flush=True)
     server.run()
 
@@ -151,6 +149,8 @@ def main(argv: list[str]) -> None:
         raise SystemExit(130) from None  # Ctrl-C: a normal way to stop, no traceback
     except (StartupError, EmbeddedDatabaseError) as exc:
         raise SystemExit(f"chat could not start: {exc}") from None
+    except pymongo.errors.ServerSelectionTimeoutError as exc:
+        raise SystemExit(f"chat could not start: {cannot_reach_mongodb(settings, exc)}") from None
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - a start-up failure of any kind: say why, exit non-zero

@@ -27,9 +27,10 @@ def chat_env(tmp_path, **settings) -> dict:
     return env
 
 
-def run_chat(tmp_path, **settings) -> subprocess.CompletedProcess:
+def run_chat(tmp_path, *args, **settings) -> subprocess.CompletedProcess:
     env = chat_env(tmp_path, **settings)
-    return subprocess.run([sys.executable, "chat.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    command = [sys.executable, "chat.py", *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 
 def refusal(result: subprocess.CompletedProcess) -> str:
@@ -171,9 +172,10 @@ def test_a_data_dir_that_cannot_be_used_is_named(tmp_path, where):
     assert "set DATA_DIR to a folder" in line
 
 
-def test_a_mongodb_that_does_not_answer_is_named_without_its_password(tmp_path):
+@pytest.mark.parametrize("command", ["serve", "release"])
+def test_a_mongodb_that_does_not_answer_is_named_without_its_password(tmp_path, command):
     port = free_port()
-    line = refusal(run_chat(tmp_path, MONGODB_URI=f"mongodb://ann:secret@127.0.0.1:{port}/chat"))
+    line = refusal(run_chat(tmp_path, command, MONGODB_URI=f"mongodb://ann:secret@127.0.0.1:{port}/chat"))
     assert f"MongoDB at 127.0.0.1:{port} (MONGODB_URI) does not answer" in line
     assert "secret" not in line
 
