@@ -1,16 +1,19 @@
 """chat: create_app() builds the service; `python chat.py` serves it, `python chat.py release` prepares the database."""
 
+import errno
+import logging
 import resource
 import signal
 import sys
 
+import pymongo
 from bottle import Bottle, request
 
 from routes import register_all
 from routes.common import guard_request, no_store
 from settings import Settings, from_env
 from store import Store
-from store.embedded import start_embedded
+from store.embedded import EmbeddedDatabaseError, start_embedded
 from tasks import make_celery
 from tasks.images import build_image_store
 
@@ -73,14 +76,55 @@ def create_web_app() -> Bottle:
     return create_app(settings)
 
 
-def serve(settings: Settings) -> None:
+class StartupError(Exception):
+    """The service cannot start; the message is one line naming the setting, port or folder and what to do."""
+
+
+def cannot_listen(settings: Settings, exc: OSError | ValueError) -> str:
+    """What a failed bind means for the person who started the service."""
+    host, port = settings.host, settings.port
+    code = getattr(exc, "errno", None)
+    if code == errno.EADDRINUSE:
+        return f"port {port} is in use: stop the other server or set PORT to a free port"
+    if code == errno.EACCES:
+        return f"port {port} needs privileges this process lacks: set PORT to 1024 or above"
+    if code == errno.EADDRNOTAVAIL:
+        return f"HOST={host} is not an address of this machine: set HOST=127.0.0.1 (this machine) or 0.0.0.0 (all)"
+    if isinstance(exc, ValueError):  # waitress's word for a name that does not resolve
+        return f"HOST={host} is not a known host name or address: set HOST=127.0.0.1 or 0.0.0.0"
+    return f"cannot listen on {host}:{port} ({exc.strerror or exc}): check HOST and PORT"
+
+
+def listen(app: Bottle, settings: Settings):
+    """Bind the HTTP socket (the caller runs it); raise StartupError when the host or port cannot be used."""
     import waitress
 
+    try:
+        return waitress.create_server(app, host=settings.host, port=settings.port, **server_options(settings))
+    except (OSError, ValueError) as exc:
+        raise StartupError(cannot_listen(settings, exc)) from None
+
+
+def cannot_reach_mongodb(settings: Settings, exc: pymongo.errors.ServerSelectionTimeoutError) -> str:
+    """A MONGODB_URI that does not answer, named by its hosts (the URI itself may hold a password)."""
+    first = str(exc).split(" (configured timeouts", 1)[0].split(", Timeout:", 1)[0]
+    if not settings.mongodb_uri:
+        return f"the embedded database stopped answering ({first}): see {settings.data_dir / 'secantusd.log'}"
+    try:
+        hosts = ",".join(f"{h}:{p}" for h, p in pymongo.uri_parser.parse_uri(settings.mongodb_uri)["nodelist"])
+    except (pymongo.errors.PyMongoError, ValueError):
+        hosts = "?"
+    return f"MongoDB at {hosts} (MONGODB_URI) does not answer ({first}): start it or fix MONGODB_URI"
+
+
+def serve(settings: Settings) -> None:
+    """Build the app, bind the socket, say so, and serve until stopped."""
+    logging.basicConfig()  # warnings to stderr, as waitress.serve and waitress-serve (the Procfile) do
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run atexit: stops the embedded database
     tune_process(settings)
-    app = create_app(settings)
+    server = listen(create_app(settings), settings)
     print(f"chat serving on http://{settings.host}:{settings.port}/", flush=True)
-    waitress.serve(app, host=settings.host, port=settings.port, **server_options(settings))
+    server.run()
 
 
 def release(settings: Settings) -> None:
@@ -91,13 +135,25 @@ def release(settings: Settings) -> None:
     print("indexes created", flush=True)
 
 
-if __name__ == "__main__":
-    command = sys.argv[1] if len(sys.argv) > 1 else "serve"
+def main(argv: list[str]) -> None:
+    """`python chat.py [serve|release]`; a start-up failure is one line on stderr and a non-zero exit."""
+    command = argv[1] if len(argv) > 1 else "serve"
     if command not in ("serve", "release"):
         raise SystemExit(f"usage: python chat.py [serve|release] (not {command!r})")
+    settings = from_env()  # a setting out of range exits here with a line naming it
     try:
-        {"serve": serve, "release": release}[command](from_env())
-    except (KeyboardInterrupt, SystemExit):
+        {"serve": serve, "release": release}[command](settings)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None  # Ctrl-C: a normal way to stop, no traceback
+    except (StartupError, EmbeddedDatabaseError) as exc:
+        raise SystemExit(f"chat could not start: {exc}") from None
+    except pymongo.errors.ServerSelectionTimeoutError as exc:
+        raise SystemExit(f"chat could not start: {cannot_reach_mongodb(settings, exc)}") from None
+    except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - a start-up failure of any kind: say why, exit non-zero
         raise SystemExit(f"chat could not start: {type(exc).__name__}: {exc}") from None
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,6 +1,7 @@
 """Settings: the only reader of os.environ."""
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,48 +36,111 @@ class Settings:
     heartbeat_seconds: float = 15.0
 
 
+MIN_WEB_THREADS = 65  # routes/events.py keeps 64 threads for requests other than event streams
+
+
+def _whole(low: int, high: int, what: str = ""):
+    """A parser of whole numbers from low to high; its error says what is allowed."""
+    allowed = what or f"use a whole number from {low} to {high}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(allowed) from None
+        if not low <= value <= high:
+            raise ValueError(allowed)
+        return value
+
+    return parse
+
+
+def _seconds(high: float):
+    """A parser of a duration in seconds, above 0 and at most high."""
+    allowed = f"use a number of seconds above 0 and at most {high:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(allowed) from None
+        if not 0 < value <= high:  # also refuses nan
+            raise ValueError(allowed)
+        return value
+
+    return parse
+
+
 def _rate(text: str) -> tuple[int, int]:
     """Parse 'COUNT/SECONDS', e.g. '20/10'; both at least 1 (a 0 s window would never limit anything)."""
+    allowed = "a rate is COUNT/SECONDS, both whole numbers of at least 1 (e.g. 20/10)"
     count, _, seconds = text.partition("/")
-    rate = int(count), int(seconds)
+    try:
+        rate = int(count), int(seconds)
+    except ValueError:
+        raise ValueError(allowed) from None
     if min(rate) < 1:
-        raise ValueError("a rate is COUNT/SECONDS, both at least 1")
+        raise ValueError(allowed)
     return rate
 
 
-def _count(text: str) -> int:
-    """A whole number of at least 1 (0 streams per user would refuse every stream)."""
-    if int(text) < 1:
-        raise ValueError("it must be at least 1")
-    return int(text)
+def _url(*schemes: str):
+    """A parser that accepts a URL with one of these schemes."""
+    allowed = "use a URL starting with " + " or ".join(f"{scheme}://" for scheme in schemes)
+
+    def parse(text: str) -> str:
+        scheme, sep, rest = text.partition("://")
+        if not sep or scheme.lower() not in schemes or not rest or any(c.isspace() for c in text):
+            raise ValueError(allowed)
+        return text
+
+    return parse
+
+
+def _host(text: str) -> str:
+    """A host name or an IP address (the address is checked when the server binds it)."""
+    if len(text) > 253 or not re.fullmatch(r"[A-Za-z0-9.:_-]+", text):
+        raise ValueError("use a host name or an IP address, e.g. 127.0.0.1 (this machine) or 0.0.0.0 (everywhere)")
+    return text
+
+
+def _bucket(text: str) -> str:
+    """An S3 bucket name: 3 to 63 lower-case letters, digits, dots and hyphens."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", text):
+        raise ValueError("an S3 bucket name is 3 to 63 lower-case letters, digits, dots and hyphens")
+    return text
 
 
 _READERS = {
-    "PORT": ("port", int),
-    "HOST": ("host", str),
+    "PORT": ("port", _whole(1, 65535, "a port is a whole number from 1 to 65535")),
+    "HOST": ("host", _host),
     "DATA_DIR": ("data_dir", Path),
-    "MONGODB_URI": ("mongodb_uri", str),
-    "REDIS_URL": ("redis_url", str),
-    "S3_BUCKET": ("s3_bucket", str),
-    "S3_ENDPOINT_URL": ("s3_endpoint_url", str),
-    "S3_PUBLIC_URL": ("s3_public_url", lambda v: v.rstrip("/")),
+    "MONGODB_URI": ("mongodb_uri", _url("mongodb", "mongodb+srv")),
+    "REDIS_URL": ("redis_url", _url("redis", "rediss", "unix")),
+    "S3_BUCKET": ("s3_bucket", _bucket),
+    "S3_ENDPOINT_URL": ("s3_endpoint_url", _url("http", "https")),
+    "S3_PUBLIC_URL": ("s3_public_url", lambda v: _url("http", "https")(v).rstrip("/")),
     "ADMIN_USERS": ("admin_users", lambda v: frozenset(e.strip().lower() for e in v.split(",") if e.strip())),
-    "IMAGE_MAX_BYTES": ("image_max_bytes", int),
-    "WEB_THREADS": ("web_threads", int),
-    "WEB_CONNECTION_LIMIT": ("connection_limit", int),
-    "PROXY_HOPS": ("proxy_hops", int),
-    "SESSION_DAYS": ("session_days", int),
+    "IMAGE_MAX_BYTES": ("image_max_bytes", _whole(1, 1 << 30)),
+    "WEB_THREADS": (
+        "web_threads",
+        _whole(MIN_WEB_THREADS, 10000, "use a whole number from 65 to 10000 (64 serve requests other than streams)"),
+    ),
+    "WEB_CONNECTION_LIMIT": ("connection_limit", _whole(1, 100_000)),
+    "PROXY_HOPS": ("proxy_hops", _whole(0, 20)),
+    "SESSION_DAYS": ("session_days", _whole(1, 3650)),
     "RATE_MESSAGES": ("message_rate", _rate),
     "RATE_LOGIN": ("login_rate", _rate),
     "RATE_LOGIN_ADDRESS": ("login_rate_per_address", _rate),
     "RATE_REGISTER": ("register_rate", _rate),
     "RATE_UPLOADS": ("upload_rate", _rate),
-    "STREAMS_PER_USER": ("streams_per_user", _count),
-    "IMAGE_WAIT_SECONDS": ("image_wait_seconds", float),
-    "BROKER_VISIBILITY_TIMEOUT": ("broker_visibility_timeout", int),
-    "STREAM_MAX_SECONDS": ("stream_max_seconds", float),
-    "HEARTBEAT_SECONDS": ("heartbeat_seconds", float),
+    "STREAMS_PER_USER": ("streams_per_user", _whole(1, 10000)),
+    "IMAGE_WAIT_SECONDS": ("image_wait_seconds", _seconds(600)),
+    "BROKER_VISIBILITY_TIMEOUT": ("broker_visibility_timeout", _whole(1, 3600)),
+    "STREAM_MAX_SECONDS": ("stream_max_seconds", _seconds(86400)),
+    "HEARTBEAT_SECONDS": ("heartbeat_seconds", _seconds(3600)),
 }
+SECRET = {"MONGODB_URI", "REDIS_URL"}  # may hold a password: an error never repeats their value
 
 
 def from_env(environ=None) -> Settings:
@@ -89,5 +153,7 @@ def from_env(environ=None) -> Settings:
             try:
                 values[attr] = parse(raw)
             except ValueError as exc:
-                raise SystemExit(f"setting {name}={raw!r} is not valid: {exc}") from None
+                plain = raw.isprintable() and " " not in raw
+                shown = name if name in SECRET else f"{name}={raw if plain else repr(raw)}"
+                raise SystemExit(f"{shown} is not valid: {exc}") from None
     return Settings(**values)

@@ -1,8 +1,11 @@
 """Requests per second of the main routes against bare waitress "hello", in one run.
 
-Usage: .venv/bin/python -m bench.throughput [--seconds 10] [--connections 16]
+Usage: .venv/bin/python -m bench.throughput [--seconds 10] [--connections 16] [--no-durability]
 Starts SecantusDB, redis-server and the service (`python chat.py`, real waitress) on free ports;
 drives them with wrk (-t1, as this 2-core machine wants) and prints req/s and the ratio to the ceiling.
+The durability cases run the POST again against two on-disk SecantusDB servers, one that fsyncs its
+log on every commit (`--sync-on-commit`, as the embedded default) and one that does not, each with
+its own service, and print the ratio of the two (--no-durability skips them).
 """
 
 import argparse
@@ -52,12 +55,41 @@ def start(cmd: list[str], env: dict, port: int, what: str) -> subprocess.Popen:
     return proc
 
 
+def prepare(port: int) -> tuple[str, str]:
+    """Register the bench user, create a room with 200 messages in it; return the cookie and the room."""
+    _, cookie = call(port, "/auth/register", {"username": USER, "password": "long enough"})
+    roomid = call(port, "/v1/room", {"userid": USER, "action": "enter", "roomid": None}, cookie)[0]["roomid"]
+    for i in range(200):
+        call(port, f"/v1/logs/{roomid}", {"m": f"warm-up {i}"}, cookie)
+    return cookie, roomid
+
+
+def durable_post_rates(tmp: Path, redis_url: str, script: str, seconds: int, connections: int) -> dict[bool, float]:
+    """POST req/s with and without an fsync per commit, each on its own on-disk SecantusDB and service."""
+    rates = {}
+    for durable in (False, True):
+        mongo = Mongo(storage=str(tmp / f"db-durable-{durable}"), durable=durable)
+        settings = Settings(mongodb_uri=mongo.uri("bench"), redis_url=redis_url, data_dir=tmp)
+        port = free_port()
+        env = {**service_env(settings), "PORT": str(port), "RATE_MESSAGES": "100000000/10"}
+        proc = start([sys.executable, "chat.py"], env, port, "chat")
+        try:
+            cookie, roomid = prepare(port)
+            rates[durable] = wrk(f"http://127.0.0.1:{port}/v1/logs/{roomid}", seconds, connections, cookie, script)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            mongo.stop()
+    return rates
+
+
 def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("bench/throughput.py needs wrk (apt-get install wrk)")
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--no-durability", action="store_true", help="skip the POST with and without fsync cases")
     args = parser.parse_args()
     mongo, redis_server = Mongo(), Redis()
     procs = []
@@ -77,10 +109,7 @@ def main() -> None:
         procs.append(start(hello_cmd, os.environ.copy(), hello_port, "hello"))
         env = {**service_env(settings), "PORT": str(chat_port), "RATE_MESSAGES": "100000000/10"}
         procs.append(start([sys.executable, "chat.py"], env, chat_port, "chat"))
-        _, cookie = call(chat_port, "/auth/register", {"username": USER, "password": "long enough"})
-        roomid = call(chat_port, "/v1/room", {"userid": USER, "action": "enter", "roomid": None}, cookie)[0]["roomid"]
-        for i in range(200):
-            call(chat_port, f"/v1/logs/{roomid}", {"m": f"warm-up {i}"}, cookie)
+        cookie, roomid = prepare(chat_port)
         post_script = tmp / "post.lua"
         post_script.write_text(
             'wrk.method = "POST"\nwrk.body = \'{"m": "hello from wrk"}\'\n'
@@ -102,6 +131,12 @@ def main() -> None:
         print(f"{'case':<28}{'req/s':>10}{'ratio':>8}")
         for name, rate in results:
             print(f"{name:<28}{rate:>10.0f}{rate / ceiling:>8.3f}")
+        if not args.no_durability:
+            rates = durable_post_rates(tmp, redis_server.url, str(post_script), args.seconds, args.connections)
+            print("POST /v1/logs/:roomid on an on-disk SecantusDB:")
+            print(f"{'  no fsync':<28}{rates[False]:>10.0f}{rates[False] / ceiling:>8.3f}")
+            print(f"{'  fsync on every commit':<28}{rates[True]:>10.0f}{rates[True] / ceiling:>8.3f}")
+            print(f"durable / not durable: {rates[True] / rates[False]:.3f}")
     finally:
         for proc in procs:
             proc.terminate()

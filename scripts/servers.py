@@ -30,16 +30,20 @@ def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float =
 
 
 class Mongo:
-    """A SecantusDB server; restartable on the same port and storage for outage tests."""
+    """A SecantusDB server; restartable on the same port and storage for outage tests.
 
-    def __init__(self, storage: str = ":memory:"):
+    `durable` as start_server's: fsync on every commit, the default for on-disk storage.
+    """
+
+    def __init__(self, storage: str = ":memory:", durable: bool | None = None):
         self.port = free_port()
         self.storage = storage
+        self.durable = durable
         self.proc = None
         self.start()
 
     def start(self):
-        self.proc, _ = start_server(self.storage, port=self.port)
+        self.proc, _ = start_server(self.storage, port=self.port, durable=self.durable)
 
     def stop(self):
         stop_server(self.proc)

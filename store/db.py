@@ -31,9 +31,15 @@ INDEXES = {
 }
 
 
+# An acknowledged write is on disk: in the journal of a majority of the replica set. Transactions
+# inherit it (their commitTransaction carries it), and so does every write outside one.
+DURABLE_WRITES = {"w": "majority", "journal": True}
+
+
 def connect(uri: str, **options) -> pymongo.MongoClient:
     """One client per process; fail fast when the server is away instead of hanging requests."""
     options = {
+        **DURABLE_WRITES,
         "serverSelectionTimeoutMS": 3000,
         "connectTimeoutMS": 3000,
         "socketTimeoutMS": 10000,

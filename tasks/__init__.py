@@ -74,8 +74,13 @@ def make_celery(settings: Settings) -> ChatCelery:
             },
         )
     else:
+        # Eager tasks still take a producer from the pool, which opens a connection to the broker: the
+        # in-memory transport wants a host name there ("memory://" alone makes kombu warn that it has none).
         app.conf.update(
-            task_always_eager=True, task_eager_propagates=True, broker_url="memory://", result_backend="cache+memory://"
+            task_always_eager=True,
+            task_eager_propagates=True,
+            broker_url="memory://localhost/",
+            result_backend="cache+memory://",
         )
     images.register(app)
     stats.register(app)
