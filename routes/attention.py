@@ -10,7 +10,7 @@ from routes.inputs import ID_MAX, bounded_int, valid_room_id
 from store.errors import NotMember, RoomGone
 from store.messages import public_message
 
-CURSOR = re.compile(r"([0-9]{1,15})\.([A-Za-z0-9_-]{1,64})\.([0-9]{1,10})")
+CURSOR = re.compile(r"([0-9]{1,13})\.([A-Za-z0-9_-]{1,64})\.([0-9]{1,10})")  # ms, room, id
 MENTIONS_MAX = 100
 
 

@@ -86,7 +86,9 @@ class Attention:
         A cursor is (time, roomid, id) of the last mention given. Reads windows of time going back on the
         (mentions, t) index, each four times wider than the last, never a sort over the user's history.
         """
-        high = before[0] + timedelta(milliseconds=1) if before else now() + timedelta(seconds=1)
+        high = now() + timedelta(seconds=1)
+        if before:
+            high = min(high, before[0] + timedelta(milliseconds=1))
         epoch = (self._db.counters.find_one({"_id": "rooms-epoch"}) or {"t": high})["t"]  # the first room's birth
         found, width = [], FIRST_WINDOW
         for _ in range(MENTION_WINDOWS):
