@@ -9,8 +9,6 @@ one query for all of a user's rooms, reading only their unread ranges, never the
 import re
 from datetime import timedelta
 
-from pymongo import ReturnDocument
-
 from store.db import atomic, now
 from store.errors import NotMember, RoomGone
 
@@ -22,6 +20,7 @@ ROOM_MENTION = re.compile(r"(?<![\w@])@room\b")
 ROOM_MENTION_MAX = 100  # @room notifies everyone only in rooms up to this many members
 MENTION_WINDOWS = 16  # mentions(): time windows read per page at most, each four times the last
 FIRST_WINDOW = timedelta(days=1)
+DELS_KEPT = 500  # a room keeps the ids of its last 500 deleted messages, for exact unread counts
 
 
 def mentioned(text: str, members: list[str], author: str) -> list[str]:
@@ -35,56 +34,85 @@ def mentioned(text: str, members: list[str], author: str) -> list[str]:
     return sorted(user for user in found if user in present and user != author)
 
 
+def deleted_update(message_id: int) -> dict:
+    """The room update that records a deleted message, for exact unread counts (merged into the delete's update)."""
+    return {"$push": {"dels": {"$each": [message_id], "$slice": -DELS_KEPT}}, "$inc": {"ndel": 1}}
+
+
 class Attention:
     def __init__(self, db):
         self._db = db
 
-    def move(self, session, roomid: str, user: str, message_id: int) -> int:
-        """Move the user's marker forward to `message_id` (never back) inside a transaction; the marker."""
-        doc = self._db.reads.find_one_and_update(
-            {"_id": f"{roomid}|{user}"},
-            {"$max": {"id": message_id}, "$setOnInsert": {"room": roomid, "u": user}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-            session=session,
-        )
+    def move(self, session, roomid: str, user: str, message_id: int, t) -> int:
+        """Move the user's marker forward to `message_id` (posted at `t`), never back, inside a transaction."""
+        key = f"{roomid}|{user}"
+        doc = self._db.reads.find_one({"_id": key}, session=session)
+        if doc is None:
+            self._db.reads.insert_one(
+                {"_id": key, "room": roomid, "u": user, "id": message_id, "t": t}, session=session
+            )
+            return message_id
+        if doc["id"] < message_id:
+            self._db.reads.update_one({"_id": key}, {"$set": {"id": message_id, "t": t}}, session=session)
+            return message_id
         return doc["id"]
 
     def forget(self, session, roomid: str, user: str | None = None) -> None:
         """Drop one member's marker (they left) or every marker of a room (it was deleted)."""
         if user is None:
             self._db.reads.delete_many({"room": roomid}, session=session)
+            self._db.mentions.delete_many({"room": roomid}, session=session)
         else:
             self._db.reads.delete_one({"_id": f"{roomid}|{user}"}, session=session)
 
     def counts(self, user: str, rooms: list[dict]) -> dict[str, dict]:
-        """roomid -> {"read", "unread", "mentions"} for room documents carrying `_id` and `seq`: two queries in all."""
-        markers = {doc["room"]: doc["id"] for doc in self._db.reads.find({"u": user}, {"room": 1, "id": 1})}
-        result = {}
-        behind = []
+        """roomid -> {"read", "unread", "mentions"} for room documents with `_id`, `seq`, `dels` and `ndel`.
+
+        Two queries in all, whatever the number of rooms: the user's markers, and the user's mentions since
+        the oldest unread marker. Deletions come from the room documents themselves (the ids of the last
+        DELS_KEPT deleted messages); only a room with more deletions than that after a marker costs a count.
+        """
+        markers = {doc["room"]: doc for doc in self._db.reads.find({"u": user}, {"room": 1, "id": 1, "t": 1})}
+        result, since, from_start = {}, None, False
         for room in rooms:
-            read = min(markers.get(room["_id"], 0), room["seq"])
-            result[room["_id"]] = {"read": read, "unread": room["seq"] - read, "mentions": 0}
+            marker = markers.get(room["_id"], {"id": 0, "t": None})
+            read = min(marker["id"], room["seq"])
+            dels = room.get("dels", [])
+            gone = sum(1 for i in dels if i > read)
+            if room.get("ndel", 0) > len(dels) and dels and read < dels[0]:  # deletions older than those kept
+                query = {"room": room["_id"], "id": {"$gt": read, "$lt": dels[0]}, "deleted": True}
+                gone += self._db.messages.count_documents(query)
+            result[room["_id"]] = {"read": read, "unread": room["seq"] - read - gone, "mentions": 0}
             if room["seq"] > read:
-                behind.append({"room": room["_id"], "id": {"$gt": read, "$lte": room["seq"]}})
-        if behind:
-            # Only the unread ranges are read, and only their deleted or mentioning messages come back.
-            query = {"$and": [{"$or": behind}, {"$or": [{"deleted": True}, {"mentions": user}]}]}
-            for doc in self._db.messages.find(query, {"room": 1, "deleted": 1}):
-                counts = result[doc["room"]]
-                if doc.get("deleted"):
-                    counts["unread"] -= 1
+                if marker["t"] is None:
+                    from_start = True  # a room never read: its mentions from the start
                 else:
+                    since = marker["t"] if since is None else min(since, marker["t"])
+        if any(counts["unread"] for counts in result.values()):
+            window = {"u": user} if from_start else {"u": user, "t": {"$gte": since}}
+            for doc in self._db.mentions.find(window, {"room": 1, "id": 1}):
+                counts = result.get(doc["room"])
+                if counts and doc["id"] > counts["read"]:
                     counts["mentions"] += 1
         return result
+
+    def mention(self, session, roomid: str, message_id: int, users: list[str], t) -> None:
+        """Record who a message mentions (inside its transaction): one document per mentioned user."""
+        if users:
+            docs = [{"u": user, "room": roomid, "id": message_id, "t": t} for user in users]
+            self._db.mentions.insert_many(docs, session=session)
+
+    def unmention(self, session, roomid: str, message_id: int) -> None:
+        """Forget a message's mentions (it was deleted, or is about to be recorded again after an edit)."""
+        self._db.mentions.delete_many({"room": roomid, "id": message_id}, session=session)
 
     def mentions(
         self, user: str, rooms: set[str], limit: int, before: tuple | None = None
     ) -> tuple[list[dict], tuple | None]:
-        """The user's mentions in `rooms`, newest first, and the cursor of the next page (None at the end).
+        """The messages mentioning the user in `rooms`, newest first, and the next page's cursor (None at the end).
 
         A cursor is (time, roomid, id) of the last mention given. Reads windows of time going back on the
-        (mentions, t) index, each four times wider than the last, never a sort over the user's history.
+        (u, t) index of `mentions`, each four times wider than the last, never a sort over the user's history.
         """
         high = now() + timedelta(seconds=1)
         if before:
@@ -95,8 +123,8 @@ class Attention:
             if high <= epoch:
                 break
             low = max(high - width, epoch)
-            docs = self._db.messages.find({"mentions": user, "t": {"$gte": low, "$lt": high}})
-            found += [doc for doc in docs if doc["room"] in rooms and not doc.get("deleted")]
+            docs = self._db.mentions.find({"u": user, "t": {"$gte": low, "$lt": high}})
+            found += [doc for doc in docs if doc["room"] in rooms]
             if before:
                 found = [doc for doc in found if (doc["t"], doc["room"], doc["id"]) < before]
             high, width = low, width * 4
@@ -105,7 +133,18 @@ class Attention:
         found.sort(key=lambda doc: (doc["t"], doc["room"], doc["id"]), reverse=True)
         page = found[:limit]
         last = page[-1] if len(page) == limit else None
-        return page, ((last["t"], last["room"], last["id"]) if last else None)
+        return self._messages_of(page), ((last["t"], last["room"], last["id"]) if last else None)
+
+    def _messages_of(self, mentions: list[dict]) -> list[dict]:
+        """The messages of a page of mentions, in its order: one query per room on the page."""
+        by_room: dict[str, list[int]] = {}
+        for doc in mentions:
+            by_room.setdefault(doc["room"], []).append(doc["id"])
+        found = {}
+        for roomid, ids in by_room.items():
+            for message in self._db.messages.find({"room": roomid, "id": {"$in": ids}}):
+                found[(roomid, message["id"])] = message
+        return [found[key] for doc in mentions if (key := (doc["room"], doc["id"])) in found]
 
     def mark(self, user: str, roomid: str, message_id: int) -> int:
         """Move a member's marker forward to `message_id` (at most the newest); the marker. RoomGone / NotMember."""
@@ -118,6 +157,8 @@ class Attention:
                 raise RoomGone(roomid)
             if "members" not in room:
                 raise NotMember(roomid)
-            return self.move(session, roomid, user, min(message_id, room["seq"]))
+            target = min(message_id, room["seq"])
+            message = self._db.messages.find_one({"room": roomid, "id": target}, {"t": 1}, session=session)
+            return self.move(session, roomid, user, target, message["t"] if message else now())
 
         return atomic(self._db, work)

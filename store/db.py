@@ -17,7 +17,6 @@ INDEXES = {
     "messages": [
         ([("room", ASC), ("id", ASC)], {"unique": True}),
         ([("room", ASC), ("ev", ASC)], {}),
-        ([("mentions", ASC), ("t", ASC)], {"partialFilterExpression": {"mentions": {"$type": "string"}}}),
         (
             [("room", ASC), ("u", ASC), ("cid", ASC)],
             {"unique": True, "partialFilterExpression": {"cid": {"$type": "string"}}},
@@ -25,6 +24,8 @@ INDEXES = {
     ],
     "events": [([("room", ASC), ("ev", ASC)], {"unique": True})],
     "reads": [([("u", ASC)], {}), ([("room", ASC)], {})],
+    # One document per (message, mentioned user): SecantusDB answers ranges of scalar indexes, not of arrays.
+    "mentions": [([("u", ASC), ("t", ASC)], {}), ([("room", ASC), ("id", ASC)], {})],
     "counters": [],
     "stats": [],
     "limits": [([("expires", ASC)], {"expireAfterSeconds": 0})],

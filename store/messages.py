@@ -121,7 +121,8 @@ class Messages:
             if mentions:
                 doc["mentions"] = mentions
             self._db.messages.insert_one(doc, session=session)
-            self._attention.move(session, roomid, user, doc["id"])  # one's own message is read
+            self._attention.mention(session, roomid, doc["id"], mentions, t)
+            self._attention.move(session, roomid, user, doc["id"], t)  # one's own message is read
             self._activity.record(user, "message", text, session=session, t=t)
             return doc
 

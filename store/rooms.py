@@ -13,6 +13,7 @@ from store.timeline import Event, Timeline
 
 ROOM_FIELDS = {"name": 1, "n": 1, "created": 1, "active": 1}
 POSITION = {"seq": 1, "ev": 1}  # a room's newest message id and newest timeline position
+ENTERED = {**POSITION, "posted": 1}
 
 
 def require_room(db, roomid: str, session=None) -> None:
@@ -67,13 +68,14 @@ class Rooms:
             joined = self._db.rooms.find_one_and_update(
                 {"_id": roomid, "members": {"$ne": user}},
                 {"$push": {"members": user}, "$inc": {"n": 1, "ev": 1}, "$set": {"active": t}},
-                projection=POSITION,
+                projection=ENTERED,
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
             if joined:
                 self._activity.record(user, "enter", roomid, session=session, t=t)
-                self._attention.move(session, roomid, user, joined["seq"])  # what came before is not news
+                # What came before is not news: the marker starts at the newest message.
+                self._attention.move(session, roomid, user, joined["seq"], joined.get("posted") or t)
                 return self._timeline.record(session, roomid, joined, "enter", user, t)
             require_room(self._db, roomid, session)
             return None
@@ -130,7 +132,7 @@ class Rooms:
     def joined(self, user: str) -> list[dict]:
         """The user's rooms, most recently active first, each with its unread and mention counts for the user."""
         docs = sorted(
-            self._db.rooms.find({"members": user}, {**ROOM_FIELDS, **POSITION, "posted": 1}),
+            self._db.rooms.find({"members": user}, {**ROOM_FIELDS, **POSITION, "posted": 1, "dels": 1, "ndel": 1}),
             key=lambda d: d["active"],
             reverse=True,
         )

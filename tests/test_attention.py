@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pymongo
 import pytest
 
+from store.attention import DELS_KEPT, deleted_update
 from tests.helpers import act, create
 
 
@@ -86,9 +87,13 @@ def test_deleted_messages_are_neither_unread_nor_mentions(new_user, settings):
     say(ann, roomid, "two")
     say(ann, roomid, "three")
     db = pymongo.MongoClient(settings.mongodb_uri).get_default_database()
-    # As a message deletion leaves it: a tombstone without text or mentions.
-    db.messages.update_one({"room": roomid, "id": 1}, {"$set": {"deleted": True}, "$unset": {"m": "", "mentions": ""}})
-    db.messages.update_one({"room": roomid, "id": 3}, {"$set": {"deleted": True}, "$unset": {"m": ""}})
+    # As a message deletion leaves it: a tombstone without text or mentions, recorded on the room.
+    for message_id in (1, 3):
+        db.messages.update_one(
+            {"room": roomid, "id": message_id}, {"$set": {"deleted": True}, "$unset": {"m": "", "mentions": ""}}
+        )
+        db.rooms.update_one({"_id": roomid}, deleted_update(message_id))
+        db.mentions.delete_many({"room": roomid, "id": message_id})
     assert (listing(bob)[roomid]["unread"], listing(bob)[roomid]["mentions"]) == (1, 0)
     assert bob.get("/v1/mentions").json["mentions"] == []
 
@@ -128,3 +133,21 @@ def test_a_read_marker_must_be_a_message_id(new_user, value):
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=x", "before=1", "before=1.a.b", "before=%00"])
 def test_mentions_paging_is_checked(new_user, query):
     assert new_user().get(f"/v1/mentions?{query}", status=400).json["error"]
+
+
+def test_unread_stays_exact_past_the_deletions_a_room_keeps(new_user, settings):
+    ann, bob = new_user(), new_user()
+    roomid = create(ann)
+    act(bob, "enter", roomid)
+    db = pymongo.MongoClient(settings.mongodb_uri).get_default_database()
+    total = DELS_KEPT + 20
+    docs = [
+        {"room": roomid, "id": i, "ev": 2 + i, "u": ann.user, "t": db.rooms.find_one()["created"]}
+        for i in range(1, total + 1)
+    ]
+    db.messages.insert_many(docs)
+    db.rooms.update_one({"_id": roomid}, {"$set": {"seq": total, "ev": 2 + total}})
+    for message_id in range(1, total + 1, 2):  # every other one deleted
+        db.messages.update_one({"room": roomid, "id": message_id}, {"$set": {"deleted": True}})
+        db.rooms.update_one({"_id": roomid}, deleted_update(message_id))
+    assert listing(bob)[roomid]["unread"] == total // 2
