@@ -10,7 +10,7 @@ function fitInput() {
   input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
 }
 
-/** send(text) and upload(file) go to the open room (they return false when none is open); problem(text) says what is wrong. */
+/** send(text) and upload(file) go to the open room (send returns false when none is open); problem(text) says what is wrong. */
 export function startComposer({ send, upload, problem }) {
   const sendTyped = () => {
     const text = input.value.trim();

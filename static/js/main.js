@@ -63,8 +63,12 @@ const rooms = new RoomList({
 const stats = new StatsView({ user: () => user, roomName: (roomid) => rooms.name(roomid) });
 
 startComposer({
-  send: (text) => Boolean(conv) && (conv.send(text), true),
-  upload: (file) => conv && conv.upload(file),
+  send: (text) => {
+    if (!conv) return false;
+    conv.send(text);
+    return true;
+  },
+  upload: (file) => { if (conv) conv.upload(file); },
   problem: (text) => { $("room-error").textContent = text; },
 });
 
