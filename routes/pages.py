@@ -35,11 +35,15 @@ def asset_url(name: str) -> str:
     return f"/static/{name}?v={_digest(str(path), stat.st_mtime_ns, stat.st_size)}"
 
 
-def import_map() -> str:
-    """The page's import map: each module's name (chat/x) to its versioned URL, so a change re-fetches it everywhere."""
+def module_urls() -> dict[str, str]:
+    """Each client module's import-map name (chat/x for static/js/x.js) and its versioned URL."""
     names = sorted(path.name for path in Path(STATIC, MODULES).glob("*.js"))
-    imports = {MODULE_PREFIX + name.removesuffix(".js"): asset_url(f"{MODULES}/{name}") for name in names}
-    return json.dumps({"imports": imports}, indent=1)
+    return {MODULE_PREFIX + name.removesuffix(".js"): asset_url(f"{MODULES}/{name}") for name in names}
+
+
+def import_map(imports: dict[str, str] | None = None) -> str:
+    """The page's import map: each module's name to its versioned URL, so a change re-fetches it everywhere."""
+    return json.dumps({"imports": module_urls() if imports is None else imports}, indent=1)
 
 
 def script_hash(text: str) -> str:
@@ -72,7 +76,8 @@ def content_policy(images: str, inline_scripts: tuple[str, ...] = ()) -> str:
 
 def index():
     images = image_base()
-    modules = import_map()
+    urls = module_urls()
+    modules = import_map(urls)
     try:
         page = render(
             INDEX_TEMPLATE,
@@ -80,6 +85,7 @@ def index():
             image_base=images,
             image_max_bytes=settings().image_max_bytes,
             import_map=modules,
+            preload=list(urls.values()),  # every module fetched at once, not one import level at a time
         )
     except bottle.TemplateError as exc:
         if "not found" in str(exc).lower():

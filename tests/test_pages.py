@@ -66,6 +66,7 @@ def test_the_import_map_versions_every_module_and_its_hash_is_in_the_policy(clie
     assert f"'sha256-{digest}'" in res.headers["Content-Security-Policy"]
     imports = json.loads(inline)["imports"]
     assert set(imports) == {f"chat/{path.stem}" for path in MODULES.glob("*.js")}
+    assert [link["href"] for link in res.html.find_all("link", rel="modulepreload")] == list(imports.values())
     for name, url in imports.items():
         body = client.get(url, status=200).body
         assert url == f"/static/js/{name.removeprefix('chat/')}.js?v={hashlib.sha256(body).hexdigest()[:12]}"

@@ -10,6 +10,9 @@
   % if get('import_map'):
   <script type="importmap">{{!import_map}}</script>
   % end
+  % for url in get('preload', ()):
+  <link rel="modulepreload" href="{{url}}">
+  % end
   % for module in get('modules', ()):
   <script type="module" src="{{asset(module)}}"></script>
   % end

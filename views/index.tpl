@@ -1,4 +1,4 @@
-% rebase('base.tpl', title=title, import_map=import_map, modules=['js/main.js'])
+% rebase('base.tpl', title=title, import_map=import_map, preload=preload, modules=['js/main.js'])
 <div id="app" class="app" data-image-base="{{image_base}}" data-image-max-bytes="{{image_max_bytes}}">
   <header class="topbar">
     <h1 class="brand"><span class="brand-mark" aria-hidden="true"></span>chat</h1>
