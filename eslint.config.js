@@ -9,9 +9,5 @@ export default [
     languageOptions: { ecmaVersion: 2023, sourceType: "module", globals: { ...globals.browser } },
     rules: { "no-unused-vars": ["error", { args: "none" }], eqeqeq: ["error", "always"], "prefer-const": "error" },
   },
-  {
-    files: ["static/chat.js"],
-    languageOptions: { sourceType: "script" },
-  },
   { files: ["eslint.config.js", "tests/js/**/*.mjs"], languageOptions: { sourceType: "module", globals: { ...globals.node } } },
 ];

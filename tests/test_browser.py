@@ -27,6 +27,7 @@ from tests.browser import (
 from tests.conftest import PASSWORD
 
 IMAGE_URL = re.compile(r"/media/images/[0-9a-f]{64}\.png$")
+WRONG_PASSWORD = "Wrong email or password: check both and try again."
 
 
 @pytest.fixture(scope="session")
@@ -69,10 +70,14 @@ class Pages:
         self.pages = []
         self.problems = []
 
-    def open(self, viewport=DESKTOP, server=None, like=None):
+    def open(self, viewport=DESKTOP, server=None, like=None, color_scheme="light"):
         """A page at `/`: in a fresh context (its own cookies), or beside the page `like` (same user, same room)."""
         context = (
-            like.context if like else self.browser.new_context(viewport=viewport, base_url=(server or self.live).url)
+            like.context
+            if like
+            else self.browser.new_context(
+                viewport=viewport, base_url=(server or self.live).url, color_scheme=color_scheme
+            )
         )
         page = context.new_page()
         page.on("dialog", lambda dialog: (self.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
@@ -106,6 +111,14 @@ def api_user(live, email: str) -> webtest.TestApp:
     return client
 
 
+def new_member(live, email: str, roomid: str) -> webtest.TestApp:
+    """A WebTest client for a newly registered user who has entered the room."""
+    client = webtest.TestApp(live.app)
+    client.post_json("/auth/register", {"username": email, "password": PASSWORD}, status=201)
+    client.post_json("/v1/room", {"userid": email, "action": "enter", "roomid": roomid}, status=200)
+    return client
+
+
 def room_id(page) -> str:
     return page.evaluate("new URLSearchParams(location.hash.slice(1)).get('room')")
 
@@ -122,7 +135,7 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     page.get_by_label("Email").fill("not an email")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.locator("#auth-error")).to_contain_text("Username must be an email address")
+    expect(page.locator("#auth-email-error")).to_have_text("Enter an email address, like name@example.com")
     page.screenshot(path=artifacts / "login-error.png")
     register(page, "ann@example.com")
     page.reload()
@@ -132,7 +145,7 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     page.reload()
     expect(page.get_by_label("Email")).to_be_visible()
     log_in(page, "ann@example.com", "wrong password")
-    expect(page.locator("#auth-error")).to_have_text("Invalid username or password")
+    expect(page.locator("#auth-error")).to_have_text(WRONG_PASSWORD)
     log_in(page, "ann@example.com")
     expect(page.locator("#whoami")).to_have_text("ann@example.com")
     other = pages.open()
@@ -141,7 +154,7 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     other.get_by_label("Email").fill("ann@example.com")
     other.get_by_label("Password").fill(PASSWORD)
     other.get_by_role("button", name="Create account").click()
-    expect(other.locator("#auth-error")).to_have_text("This email is already registered")
+    expect(other.locator("#auth-error")).to_have_text("This email is already registered: log in instead.")
 
 
 def ann_and_bob_in(pages, room: str, ann_email: str = "ann@example.com", **where):
@@ -255,12 +268,13 @@ def test_last_member_leaving_removes_the_room_everywhere(pages):
     expect(ann_too.locator("#room-title")).to_have_text("Doomed")
     wait_live(ann_too)
 
-    bob.get_by_role("button", name="Leave").click()
+    bob.get_by_role("button", name="Leave").click()  # not the last member: no question
     expect(bob.locator("#room-notice")).to_have_text("You left “Doomed”.")
     expect(bob.locator("#other-rooms .room-item", has_text="Doomed")).to_be_visible()
     expect(ann.locator("#room-meta")).to_contain_text("Only you")
 
     ann.get_by_role("button", name="Leave").click()
+    ann.get_by_role("dialog").get_by_role("button", name="Leave and delete").click()
     expect(ann.locator("#room-notice")).to_contain_text("it was deleted")
     expect(ann_too.locator("#room-notice")).to_have_text("“Doomed” was deleted by its last member.", timeout=2000)
     expect(ann_too.locator("#room-open")).to_be_hidden()
@@ -405,7 +419,7 @@ def test_stats_view_shows_counts_and_permitted_activity(pages, embedded_live, ar
 def test_keyboard_only_and_phone_layout(pages):
     page = pages.open(viewport=PHONE)
     log_in(page, "nobody@example.com", PASSWORD)
-    expect(page.locator("#auth-error")).to_have_text("Invalid username or password")
+    expect(page.locator("#auth-error")).to_have_text(WRONG_PASSWORD)
     register(page, "ann@example.com")
     page.get_by_label("New room").focus()
     page.keyboard.type("Pocket")
@@ -470,3 +484,148 @@ def test_a_busy_room_reads_well_on_desktop_and_phone(pages, embedded_live, artif
     phone.get_by_role("button", name="Stats").click()
     expect(phone.locator("#activity-rows tr").first).to_be_visible()
     phone.screenshot(path=artifacts / "phone-stats.png")
+
+
+def test_form_errors_are_checked_first_and_said_in_human_words(pages):
+    page = pages.open()
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if "/auth/register" in request.url else None)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#auth-email-error")).to_have_text("Enter an email address")
+    expect(page.locator("#auth-password-error")).to_have_text("Enter a password")
+    expect(page.get_by_label("Email")).to_be_focused()
+    expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Email").fill("ann@example")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#auth-email-error")).to_have_text("Enter an email address, like name@example.com")
+    expect(page.locator("#auth-password-error")).to_have_text("At least 8 characters")
+    assert asked == []  # nothing was sent that the server would refuse
+    page.get_by_label("Email").fill("ann@example.com")
+    expect(page.locator("#auth-email-error")).to_be_empty()  # fixed: its error goes as you type
+    expect(page.locator("#auth-password-error")).to_have_text("At least 8 characters")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#whoami")).to_have_text("ann@example.com")
+    assert len(asked) == 1
+
+
+def test_leaving_as_the_last_member_asks_first(pages, live, artifacts):
+    page = pages.open()
+    register(page, "ann@example.com")
+    create_room(page, "Launch plan")
+    api = api_user(live, "ann@example.com")
+    for n in range(1, 215):
+        api.post_json(f"/v1/logs/{room_id(page)}", {"m": f"plan {n}"}, status=201)
+    page.reload()
+    expect(bodies(page).last).to_have_text("plan 214")
+    dialog = page.get_by_role("dialog")
+    page.get_by_role("button", name="Leave").click()
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("You are the last member: leaving deletes “Launch plan” and its 214 messages")
+    page.screenshot(path=artifacts / "leave-last-member.png")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#room-title")).to_have_text("Launch plan")
+    page.get_by_role("button", name="Leave").click()
+    page.keyboard.press("Escape")  # Escape cancels too
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#room-open")).to_be_visible()
+    assert api.get(f"/v1/logs/{room_id(page)}?limit=1", status=200).json["logs"]
+    page.get_by_role("button", name="Leave").click()
+    dialog.get_by_role("button", name="Leave and delete").click()
+    expect(page.locator("#room-notice")).to_contain_text("it was deleted")
+    expect(page.locator(".room-item", has_text="Launch plan")).to_have_count(0)
+
+
+def test_the_newest_message_stays_in_view_and_a_reader_who_scrolled_up_gets_a_jump(pages, live):
+    page = pages.open()
+    register(page, "ann@example.com")
+    create_room(page, "Pinned")
+    page.set_viewport_size(PHONE)
+    api = new_member(live, "bob@example.com", room_id(page))
+    for n in range(1, 61):
+        api.post_json(f"/v1/logs/{room_id(page)}", {"m": f"line {n}"}, status=201)
+    page.reload()
+    expect(bodies(page).last).to_have_text("line 60")
+    expect(bodies(page).last).to_be_in_viewport()
+    # A phone keyboard opens: the window gets shorter, the newest message stays in view.
+    page.set_viewport_size({"width": PHONE["width"], "height": 360})
+    expect(bodies(page).last).to_be_in_viewport()
+    page.set_viewport_size(PHONE)
+    expect(bodies(page).last).to_be_in_viewport()
+    jump = page.get_by_role("button", name="New messages")
+    expect(jump).to_be_hidden()
+
+    # The reader scrolls up: new messages do not move the view, the jump button says they came.
+    box = page.locator("#messages")
+    box.evaluate("b => b.scrollTop = b.scrollHeight / 2")
+    page.wait_for_timeout(200)
+    looking_at = box.evaluate("b => b.scrollTop")
+    api.post_json(f"/v1/logs/{room_id(page)}", {"m": "while you read"}, status=201)
+    expect(bodies(page).last).to_have_text("while you read", timeout=5000)
+    expect(jump).to_be_visible()
+    expect(bodies(page).last).not_to_be_in_viewport()
+    page.set_viewport_size({"width": PHONE["width"], "height": 400})
+    page.wait_for_timeout(200)
+    assert abs(box.evaluate("b => b.scrollTop") - looking_at) < 5  # a resize does not yank the reader down
+    jump.click()
+    expect(bodies(page).last).to_be_in_viewport()
+    expect(jump).to_be_hidden()
+    api.post_json(f"/v1/logs/{room_id(page)}", {"m": "and now live"}, status=201)
+    expect(bodies(page).last).to_have_text("and now live", timeout=5000)
+    expect(bodies(page).last).to_be_in_viewport()
+    expect(jump).to_be_hidden()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_screenshots_light_and_dark(pages, embedded_live, artifacts, scheme, size):
+    """Pictures of every view for a person to look at: tests/artifacts/look-<size>-<scheme>-*.png."""
+    viewport = DESKTOP if size == "desktop" else PHONE
+
+    def shot(page, what):
+        page.screenshot(path=artifacts / f"look-{size}-{scheme}-{what}.png")
+
+    page = pages.open(viewport=viewport, server=embedded_live, color_scheme=scheme)
+    page.get_by_label("Email").fill("ann@example")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#auth-password-error")).to_have_text("Enter a password")
+    shot(page, "login-errors")
+    page.get_by_label("Email").fill("ann@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_label("New room").fill("Launch plan")
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#room-title")).to_have_text("Launch plan")
+    api = api_user(embedded_live, "ann@example.com")
+    image = api.post("/v1/image", {"key": "mock.png"}, upload_files=[("file", "mock.png", png(320, 200))]).json["url"]
+    for n in range(1, 40):
+        api.post_json(f"/v1/logs/{room_id(page)}", {"m": f"Step {n} of the plan"}, status=201)
+    api.post_json(f"/v1/logs/{room_id(page)}", {"m": image}, status=201)
+    page.reload()
+    expect(page.locator("#message-list img")).to_have_js_property("complete", True)
+    expect(page.locator("#message-list img")).to_be_in_viewport()
+    page.get_by_role("button", name="Leave").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    shot(page, "leave-dialog")
+    page.get_by_role("button", name="Cancel").click()
+    wait_live(page)
+    page.locator("#messages").evaluate("b => b.scrollTop = 0")
+    bob = new_member(embedded_live, "bob@example.com", room_id(page))
+    bob.post_json(f"/v1/logs/{room_id(page)}", {"m": "A new one"}, status=201)
+    expect(page.get_by_role("button", name="New messages")).to_be_visible()
+    shot(page, "room-jump")
+    page.get_by_role("button", name="Stats").click()
+    expect(page.locator("#activity-rows .detail a", has_text="an image").first).to_be_visible()
+    expect(page.locator("#activity-rows")).not_to_contain_text("/media/images/")
+    deadline = time.monotonic() + 15
+    while page.locator("#days li").count() == 0:  # the counts are a snapshot, taken 2 s after changes
+        assert time.monotonic() < deadline, "the stats snapshot never came"
+        page.wait_for_timeout(500)
+        page.get_by_role("button", name="Refresh").click()
+    shot(page, "stats")
+    # The pane scrolls as a whole: the activity table is never a squeezed scroll box of its own.
+    assert page.locator(".table-wrap").evaluate("t => t.scrollHeight <= t.clientHeight + 1")
+    page.locator("#activity-rows tr").last.scroll_into_view_if_needed()
+    shot(page, "stats-scrolled")

@@ -1,4 +1,4 @@
-% rebase('base.tpl', title=title, scripts=['chat.js'])
+% rebase('base.tpl', title=title, import_map=import_map, preload=preload, modules=['js/main.js'])
 <div id="app" class="app" data-image-base="{{image_base}}" data-image-max-bytes="{{image_max_bytes}}">
   <header class="topbar">
     <h1 class="brand"><span class="brand-mark" aria-hidden="true"></span>chat</h1>
@@ -15,12 +15,14 @@
       <p class="hint">Log in, or create an account with any email address.</p>
       <label for="auth-email">Email</label>
       <input id="auth-email" name="username" type="email" autocomplete="username" maxlength="254"
-             aria-describedby="auth-error" required>
+             aria-describedby="auth-email-error auth-error" required>
+      <p id="auth-email-error" class="error field-error" role="alert"></p>
       <label for="auth-password">Password</label>
       <input id="auth-password" name="password" type="password" autocomplete="current-password"
-             aria-describedby="auth-error auth-password-hint" required>
+             aria-describedby="auth-password-error auth-password-hint auth-error" required>
+      <p id="auth-password-error" class="error field-error" role="alert"></p>
       <p id="auth-password-hint" class="hint small">At least 8 characters.</p>
-      <p id="auth-error" class="error" role="alert"></p>
+      <p id="auth-error" class="error form-error" role="alert"></p>
       <div class="actions">
         <button type="submit" value="login" class="primary">Log in</button>
         <button type="submit" value="register">Create account</button>
@@ -81,6 +83,16 @@
           <p id="composer-hint" class="visually-hidden">Enter sends; Shift+Enter starts a new line. Paste or drop an image to send it.</p>
         </form>
         <div id="drop-zone" class="drop-zone" hidden><p>Drop the image to send it</p></div>
+        <dialog id="leave-dialog" class="dialog" aria-labelledby="leave-dialog-title" aria-describedby="leave-dialog-text">
+          <form method="dialog">
+            <h2 id="leave-dialog-title">Leave and delete this room?</h2>
+            <p id="leave-dialog-text"></p>
+            <div class="actions">
+              <button type="submit" value="cancel" autofocus>Cancel</button>
+              <button type="submit" value="delete" class="danger">Leave and delete</button>
+            </div>
+          </form>
+        </dialog>
       </div>
     </section>
 

@@ -1,0 +1,13 @@
+// What the server tells the page about itself, in data- attributes of #app.
+
+const app = document.getElementById("app");
+
+export const PAGE_SIZE = 50;
+export const MESSAGE_MAX = 4000;
+export const IMAGE_MAX_BYTES = Number(app.dataset.imageMaxBytes);
+
+const IMAGE_URL = new RegExp(
+  "^" + app.dataset.imageBase.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "/images/[0-9a-f]{64}\\.(png|jpe?g|gif|webp)$");
+
+/** Whether a text is this service's own image URL (only those are shown as images). */
+export function isImageUrl(text) { return IMAGE_URL.test(text); }

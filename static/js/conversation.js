@@ -1,0 +1,137 @@
+// One open room: its heading, and the parts that make the conversation — the message list, the
+// history pager, the live stream, pending sends and uploads — joined by small callbacks.
+import { OFFLINE, api, apiError } from "chat/api";
+import { $, plural } from "chat/dom";
+import { HistoryPager } from "chat/history_pager";
+import { Lifetime } from "chat/lifetime";
+import { LiveStream } from "chat/live_stream";
+import { MessageList } from "chat/message_list";
+import { PendingSends } from "chat/pending_sends";
+import { ScrollKeeper } from "chat/scroll_keeper";
+import { Uploader } from "chat/uploader";
+
+const roomError = $("room-error");
+
+export class Conversation {
+  /** lost(reason): the room went away under us; changed(): someone came or went (the room list may differ). */
+  constructor(room, user, { lost, changed }) {
+    this.roomid = room.roomid;
+    this.user = user;
+    this.events = { lost, changed };
+    this.lifetime = new Lifetime();
+    const path = encodeURIComponent(room.roomid);
+    this.messages = new MessageList(user);
+    this.scroll = new ScrollKeeper({ nearTop: () => this.history.loadOlder() });
+    this.history = new HistoryPager({
+      fetchPage: (query) => this.fetchPage(path, query),
+      messages: this.messages,
+      scroll: this.scroll,
+      failed: (text) => { roomError.textContent = text; },
+    });
+    this.stream = new LiveStream(path, this.lifetime, {
+      on: {
+        message: (message) => this.receive(message),
+        enter: (event) => this.note(event, "joined"),
+        leave: (event) => this.note(event, "left"),
+        deleted: () => this.lost(`“${this.name}” was deleted by its last member.`),
+      },
+      newest: () => this.messages.newest,
+      catchUp: () => this.history.catchUp(this.messages.newest, (message) => this.receive(message)),
+    });
+    this.pending = new PendingSends(path, user, this.lifetime, {
+      added: () => this.scroll.toBottom(),
+      delivered: (message) => this.receive(message),
+      refused: () => this.verifyMembership(),
+      gone: () => this.lost(`“${this.name}” was deleted.`),
+    });
+    this.uploader = new Uploader(this.lifetime, {
+      show: (item) => this.pending.add(item),
+      uploaded: (url) => this.pending.send(url),
+      problem: (text) => { roomError.textContent = text; },
+    });
+    roomError.textContent = "";
+    this.describe(room);
+    this.start();
+  }
+
+  /** What the room list says about the room: its name and how many members it has. */
+  describe(room) {
+    this.name = room.name;
+    this.members = room.members;
+    $("room-title").textContent = room.name;
+    document.title = `${room.name} · chat`;
+    $("room-meta").textContent = room.members === 1 ? "Only you · leaving deletes the room" : plural(room.members, "member");
+  }
+
+  /** The newest message id the page knows: as many messages as the room has had (ids count from 1). */
+  get messageCount() { return this.messages.newest; }
+
+  async start() {
+    try {
+      if (!(await this.history.loadLatest())) return;
+    } catch (error) {
+      roomError.textContent = error instanceof TypeError ? OFFLINE : String(error.message);
+      this.lifetime.later(() => this.start(), this.stream.backoff());
+      return;
+    }
+    roomError.textContent = "";
+    this.stream.connect();
+  }
+
+  /** A page of this room's messages; null (after handling it) when the room is gone or not ours. */
+  async fetchPage(path, query) {
+    const res = await api("GET", `/v1/logs/${path}?${new URLSearchParams(query)}`);
+    if (this.lifetime.closed) return null;
+    if (res.status === 400 || res.status === 403) {
+      this.lost(res.status === 400 ? `“${this.name}” was deleted.` : `You are no longer a member of “${this.name}”.`);
+      return null;
+    }
+    if (!res.ok) throw new Error(apiError(res));
+    return res.data.logs;
+  }
+
+  /** A message from the stream or our own post; one beyond the next id makes us fetch what lies between. */
+  receive(message) {
+    const newest = this.messages.newest;
+    if (!this.messages.insert(message)) return;
+    if (message.id === this.messages.newest) this.scroll.arrived(message.u === this.user);
+    // An id may also be a hole, harmlessly.
+    if (newest && message.id > newest + 1) {
+      this.history.catchUp(newest, (m) => this.receive(m), message.id).catch(() => {});
+    }
+  }
+
+  note(event, verb) {
+    if (event.u !== this.user) {
+      this.messages.note(`${event.u} ${verb} the room`, event.t);
+      if (this.scroll.pinned) this.scroll.toBottom();
+    }
+    this.events.changed();
+  }
+
+  /** The open room went away under us. */
+  lost(reason) {
+    if (this.lifetime.closed) return;
+    this.events.lost(reason);
+  }
+
+  /** The room is missing from our rooms: ask the server whether it still lets us in. */
+  async verifyMembership() {
+    try {
+      await this.fetchPage(encodeURIComponent(this.roomid), { after: this.messages.newest, limit: 1 });
+    } catch {
+      // Offline: the next refresh asks again.
+    }
+  }
+
+  send(text) { this.pending.send(text); }
+
+  upload(file) { this.uploader.upload(file); }
+
+  close() {
+    this.lifetime.close();
+    this.scroll.close();
+    this.history.close();
+    this.messages.clear();
+  }
+}

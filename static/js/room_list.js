@@ -1,0 +1,146 @@
+// The room lists: "Your rooms" and "Other rooms" with member counts, refreshed every 10 s while the
+// page is visible; creating a room and joining one.
+import { OFFLINE, api, apiError } from "chat/api";
+import { $, el, plural, show } from "chat/dom";
+
+const REFRESH_MS = 10000;
+const roomsError = $("rooms-error");
+
+/** Replace a room list, keeping keyboard focus on the same room when it is still listed. */
+function renderRooms(list, rooms, joined, current, pick) {
+  const focused = list.contains(document.activeElement) ? document.activeElement.dataset.roomid : null;
+  list.replaceChildren(...rooms.map((room) => el("li", {},
+    el("button", {
+      type: "button",
+      class: "room-item" + (current === room.roomid ? " current" : ""),
+      "data-roomid": room.roomid,
+      title: joined ? `Open ${room.name}` : `Join ${room.name}`,
+      onclick: () => pick(room, joined),
+    },
+    el("span", { class: "room-name" }, room.name),
+    el("span", { class: "room-count" }, plural(room.members, "member")),
+    joined ? null : el("span", { class: "join-badge" }, "Join")))));
+  if (focused) {
+    const again = list.querySelector(`[data-roomid="${CSS.escape(focused)}"]`);
+    if (again) again.focus();
+  }
+}
+
+/** The user's POST /v1/room action (enter, leave) on a room. */
+export function roomAction(user, action, roomid, name) {
+  const body = { userid: user, action, roomid };
+  if (name) body.name = name;
+  return api("POST", "/v1/room", body);
+}
+
+export class RoomList {
+  /** open(room): show one of our rooms; listed(joined): a fresh listing (a Map of our rooms by id) arrived. */
+  constructor({ open, listed }) {
+    this.events = { open, listed };
+    this.user = null;
+    this.joined = new Map();
+    this.names = new Map();
+    this.current = null;
+    this.asked = 0;
+    this.timer = null;
+    $("create-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.create($("room-name"));
+    });
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") this.refresh(); });
+  }
+
+  start(user) {
+    this.user = user;
+    clearInterval(this.timer);
+    this.timer = setInterval(() => { if (document.visibilityState === "visible") this.refresh(); }, REFRESH_MS);
+    return this.refresh();
+  }
+
+  stop() {
+    clearInterval(this.timer);
+    this.user = null;
+    this.joined = new Map();
+    this.names = new Map();
+    $("my-rooms").replaceChildren();
+    $("other-rooms").replaceChildren();
+  }
+
+  /** A room's name where the page knows it. */
+  name(roomid) { return this.names.get(roomid); }
+
+  async refresh() {
+    if (!this.user) return;
+    const asked = ++this.asked;
+    let res;
+    try {
+      res = await api("GET", `/v1/room/${encodeURIComponent(this.user)}`);
+    } catch {
+      roomsError.textContent = OFFLINE;
+      return;
+    }
+    if (!this.user || asked !== this.asked) return; // logged out, or a newer listing is on its way
+    if (!res.ok) {
+      roomsError.textContent = apiError(res, "Could not load the rooms.");
+      return;
+    }
+    roomsError.textContent = "";
+    const { allrooms, join_rooms: mine } = res.data;
+    this.joined = new Map(mine.map((room) => [room.roomid, room]));
+    for (const room of allrooms.concat(mine)) this.names.set(room.roomid, room.name);
+    const pick = (room, joined) => (joined ? this.events.open(room) : this.join(room));
+    renderRooms($("my-rooms"), mine, true, this.current, pick);
+    renderRooms($("other-rooms"), allrooms.filter((room) => !this.joined.has(room.roomid)), false, this.current, pick);
+    show($("my-rooms-empty"), mine.length === 0);
+    show($("other-rooms-empty"), allrooms.length === mine.length);
+    this.events.listed(this.joined);
+  }
+
+  /** Highlight the open room (null: none). */
+  markCurrent(roomid) {
+    this.current = roomid;
+    for (const button of document.querySelectorAll(".room-item")) {
+      const current = button.dataset.roomid === roomid;
+      button.classList.toggle("current", current);
+      if (current) button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
+    }
+  }
+
+  /** Focus a room's button (after the back button closed it). */
+  focus(roomid) {
+    const button = document.querySelector(`.room-item[data-roomid="${CSS.escape(roomid)}"]`);
+    if (button) button.focus();
+  }
+
+  async create(input) {
+    const name = input.value.trim();
+    try {
+      const res = await roomAction(this.user, "enter", null, name);
+      if (!res.ok) {
+        roomsError.textContent = apiError(res, "Could not create the room.");
+        return;
+      }
+      input.value = "";
+      await this.refresh();
+      this.events.open(this.joined.get(res.data.roomid) || { roomid: res.data.roomid, name: name || "Untitled room", members: 1 });
+    } catch {
+      roomsError.textContent = OFFLINE;
+    }
+  }
+
+  async join(room) {
+    try {
+      const res = await roomAction(this.user, "enter", room.roomid);
+      if (res.ok) {
+        await this.refresh();
+        this.events.open(this.joined.get(room.roomid) || { ...room, members: room.members + 1 });
+      } else {
+        roomsError.textContent = res.status === 400 ? "That room no longer exists." : apiError(res);
+        this.refresh();
+      }
+    } catch {
+      roomsError.textContent = OFFLINE;
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// Keeps the conversation pinned to its newest message while the reader is there, through new
+// messages, images loading and the window getting shorter (a phone keyboard, rotation); once the
+// reader has scrolled away it stays put, and new messages show the "New messages" button instead.
+import { $, show } from "chat/dom";
+
+const NEAR = 80;
+
+export class ScrollKeeper {
+  constructor({ nearTop }) {
+    this.box = $("messages");
+    this.jump = $("jump-button");
+    this.pinned = true;
+    this.onScroll = () => {
+      this.pinned = this.distance() < NEAR;
+      if (this.pinned) show(this.jump, false);
+      if (this.box.scrollTop < 150) nearTop();
+    };
+    this.onJump = () => this.toBottom();
+    this.box.addEventListener("scroll", this.onScroll);
+    this.jump.addEventListener("click", this.onJump);
+    // Any change of the box's size or of its content's: where the reader was pinned, stay pinned.
+    this.resized = new ResizeObserver(() => { if (this.pinned) this.toBottom(); });
+    for (const node of [this.box, $("message-list"), $("pending-list")]) this.resized.observe(node);
+    show(this.jump, false);
+  }
+
+  distance() { return this.box.scrollHeight - this.box.scrollTop - this.box.clientHeight; }
+
+  toBottom() {
+    this.box.scrollTop = this.box.scrollHeight;
+    this.pinned = true;
+    show(this.jump, false);
+  }
+
+  /** A new newest message: follow it when pinned (or it is ours), else offer the jump. */
+  arrived(mine) {
+    if (this.pinned || mine) this.toBottom();
+    else show(this.jump, true);
+  }
+
+  /** Run `change` (which adds older messages above) keeping what the reader was looking at in place. */
+  keepingPlace(change) {
+    const fromBottom = this.box.scrollHeight - this.box.scrollTop;
+    change();
+    this.box.scrollTop = this.box.scrollHeight - fromBottom;
+  }
+
+  /** Without a scroll bar there is nothing to scroll up with. */
+  noScrollBar() { return this.box.scrollHeight <= this.box.clientHeight; }
+
+  close() {
+    this.resized.disconnect();
+    this.box.removeEventListener("scroll", this.onScroll);
+    this.jump.removeEventListener("click", this.onJump);
+    show(this.jump, false);
+  }
+}
