@@ -629,3 +629,67 @@ def test_screenshots_light_and_dark(pages, embedded_live, artifacts, scheme, siz
     assert page.locator(".table-wrap").evaluate("t => t.scrollHeight <= t.clientHeight + 1")
     page.locator("#activity-rows tr").last.scroll_into_view_if_needed()
     shot(page, "stats-scrolled")
+
+
+HOSTILE_FORMATTING = [
+    "<script>window.__pwned = 1</script>",
+    "<img src=x onerror=window.__pwned=2>",
+    "&lt;script&gt;window.__pwned=3&lt;/script&gt; &#x3C;b&#x3E;",
+    "[click](javascript:window.__pwned=4)",
+    "[click](data:text/html;base64,PHNjcmlwdD4=) data:text/html,<b>x</b>",
+    '[x](https://ok.example/"onmouseover="window.__pwned=5)',
+    "```\nunterminated <b>code",
+    "`unterminated code <i>",
+    "**" * 2000,
+    "> " * 2000 + "deep",
+    "\n".join([">"] * 3000),
+    "[" * 4000,
+]
+
+
+def test_formatting_renders_the_safe_subset_and_nothing_hostile_runs(pages, live, artifacts):
+    ann, bob = ann_and_bob_in(pages, "Formatting")
+    wait_live(ann, bob)
+    send(ann, "**bold** *italic* ~~gone~~ `code` and https://example.com/docs\n> a quote\n- one\n- two")
+    send(ann, "```\nprint('hi')\n```")
+    send(ann, "🎉🎉")
+    body = bob.locator("#message-list .message .body").first
+    expect(body.locator("strong")).to_have_text("bold")
+    expect(body.locator("em")).to_have_text("italic")
+    expect(body.locator("del")).to_have_text("gone")
+    expect(body.locator("code")).to_have_text("code")
+    link = body.locator("a")
+    expect(link).to_have_attribute("href", "https://example.com/docs")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(body.locator("blockquote")).to_have_text("a quote")
+    expect(body.locator("li")).to_have_count(2)
+    expect(bob.locator("#message-list pre code")).to_have_text("print('hi')")
+    expect(bob.locator("#message-list .body.jumbo")).to_have_text("🎉🎉")
+    bob.screenshot(path=artifacts / "formatting.png")
+    # The hostile corpus, through the page's own module: nothing runs, only the subset's elements exist.
+    report = bob.evaluate(
+        """async (corpus) => {
+            const { render } = await import("chat/formatted");
+            const allowed = new Set(
+                ["P", "PRE", "CODE", "BLOCKQUOTE", "UL", "OL", "LI", "STRONG", "EM", "DEL", "A", "SPAN"]);
+            const started = performance.now();
+            const bad = [];
+            for (const text of corpus) {
+                const box = document.createElement("div");
+                box.append(render(text));
+                document.body.append(box);
+                for (const node of box.querySelectorAll("*")) {
+                    if (!allowed.has(node.tagName)) bad.push(node.tagName);
+                    for (const attr of node.attributes) if (attr.name.startsWith("on")) bad.push(attr.name);
+                    if (node.tagName === "A" && !/^(https?|mailto):/.test(node.href)) bad.push(node.href);
+                }
+                box.remove();
+            }
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            return { bad, pwned: window.__pwned ?? null, ms: performance.now() - started };
+        }""",
+        HOSTILE_FORMATTING,
+    )
+    assert report["bad"] == [] and report["pwned"] is None
+    assert report["ms"] < 3000, report

@@ -18,6 +18,7 @@ export class LiveStream {
     this.newest = newest;
     this.catchUp = catchUp;
     this.source = null;
+    this.lastId = null; // the last event id seen: a manual reconnect resumes there, so no event comes twice
     this.retryDelay = 1000;
     setConnection("Connecting…", "connecting");
     lifetime.onClose(() => this.stop());
@@ -30,9 +31,12 @@ export class LiveStream {
   }
 
   connect() {
-    const source = new EventSource(`/v1/events/${this.path}?after=${this.newest()}`);
+    const source = new EventSource(`/v1/events/${this.path}?after=${encodeURIComponent(this.lastId || this.newest())}`);
     this.source = source;
-    const data = (handler) => (event) => handler(JSON.parse(event.data));
+    const data = (handler) => (event) => {
+      if (event.lastEventId) this.lastId = event.lastEventId;
+      handler(JSON.parse(event.data));
+    };
     source.addEventListener("open", () => {
       this.retryDelay = 1000;
       setConnection("Live", "live");

@@ -1,8 +1,8 @@
 // Messages are Markdown source rendered as a small safe subset, by parsing: parse() turns text into a
-// tree of plain objects, toDom() builds DOM nodes from it with createElement and textContent only.
+// tree of plain objects (formatted.js builds DOM nodes from it with createElement and textContent only).
 // No HTML string is ever built or parsed, so user text can never become markup.
 //
-// Blocks: paragraphs (a newline is a line break), ``` code blocks (unterminated: to the end),
+// Blocks: paragraphs (a newline stays a line break: paragraphs keep their white space), ``` code blocks (unterminated: to the end),
 // > quotes (nested up to MAX_DEPTH), - * + and 1. lists. Inline: `code`, **bold** / __bold__,
 // *italic* / _italic_, ~~strike~~, [text](url), bare http(s)/mailto URLs, mentions (<@email> or
 // @email), and backslash escapes. Links open in a new tab with rel="noopener noreferrer".
@@ -118,12 +118,6 @@ export function inline(text, depth) {
       i += 2;
       continue;
     }
-    if (ch === "\n") {
-      flush();
-      out.push({ t: "br" });
-      i += 1;
-      continue;
-    }
     if (ch === "`") {
       const run = match(TICKS, text, i)[0];
       const end = text.indexOf(run, i + run.length);
@@ -212,77 +206,4 @@ function trimUrl(url) {
     trimmed = trimmed.slice(0, -1);
   }
   return trimmed;
-}
-
-const TAGS = { p: "p", pre: "pre", quote: "blockquote", ul: "ul", ol: "ol", b: "strong", i: "em", s: "del", code: "code" };
-
-/**
- * DOM nodes for a parsed tree. `options.name(userid)` gives a mentioned person's current name
- * (null: not someone we know, shown as written); `options.document` defaults to the page's.
- */
-export function toDom(tree, options = {}) {
-  const doc = options.document || document;
-  const fragment = doc.createDocumentFragment();
-  const add = (parent, nodes) => {
-    for (const node of nodes) parent.append(build(node));
-  };
-  const build = (node) => {
-    switch (node.t) {
-      case "text":
-        return doc.createTextNode(node.v);
-      case "br":
-        return doc.createElement("br");
-      case "pre": {
-        const pre = doc.createElement("pre");
-        const code = doc.createElement("code");
-        code.textContent = node.text;
-        pre.append(code);
-        return pre;
-      }
-      case "code": {
-        const code = doc.createElement("code");
-        code.textContent = node.v;
-        return code;
-      }
-      case "ul":
-      case "ol": {
-        const list = doc.createElement(TAGS[node.t]);
-        for (const item of node.items) {
-          const li = doc.createElement("li");
-          add(li, item);
-          list.append(li);
-        }
-        return list;
-      }
-      case "a": {
-        const a = doc.createElement("a");
-        a.href = safeUrl(node.href) || "about:blank";
-        a.target = "_blank";
-        a.rel = "noopener noreferrer";
-        add(a, node.c);
-        return a;
-      }
-      case "mention": {
-        const name = options.name ? options.name(node.u) : null;
-        const span = doc.createElement("span");
-        span.className = name ? "mention" : "mention unknown";
-        span.dataset.userid = node.u;
-        span.textContent = name ? `@${name}` : node.raw;
-        if (name) span.title = node.u;
-        return span;
-      }
-      default: {
-        const element = doc.createElement(TAGS[node.t]);
-        add(element, node.c);
-        return element;
-      }
-    }
-  };
-  add(fragment, tree);
-  return fragment;
-}
-
-/** A message's text as DOM nodes (parse, then build). */
-export function render(text, options = {}) {
-  return toDom(parse(text), options);
 }

@@ -1,17 +1,24 @@
 // The conversation's messages: each once, in id order, grouped by author; notes of who came and went.
 import { isImageUrl } from "chat/config";
 import { $, el, timeElement } from "chat/dom";
+import { render } from "chat/formatted";
+import { emojiOnly } from "chat/markdown";
 
 const GROUP_MS = 5 * 60 * 1000;
 const list = $("message-list");
 
-/** A message's body: this service's image URL as an image, anything else as text. */
+/**
+ * A message's body: this service's image URL as an image; anything else is Markdown, rendered by parsing
+ * into DOM nodes (never HTML). A message of nothing but a few emoji shows large.
+ */
 export function messageBody(text, author) {
   if (isImageUrl(text)) {
     const img = el("img", { src: text, alt: `Image from ${author}`, loading: "lazy", decoding: "async" });
     return el("a", { href: text, target: "_blank", rel: "noopener", class: "body image" }, img);
   }
-  return el("div", { class: "body" }, text);
+  const body = el("div", { class: emojiOnly(text) ? "body formatted jumbo" : "body formatted" });
+  body.append(render(text));
+  return body;
 }
 
 /** Mark a message as following its predecessor (same author, soon after), which hides its header. */
