@@ -6,16 +6,22 @@ PIP_FLAGS ?= --disable-pip-version-check -q
 
 .PHONY: run test lint release up clean system-deps
 
+# The venv carries no pip or setuptools of its own (27 MB) when the interpreter that makes it has a pip that
+# can install into another environment (pip >= 22.3, --python); otherwise it gets its own (ensurepip).
+PIP = $(shell $(PYTHON) -m pip --python $(BIN)/python --version >/dev/null 2>&1 \
+	&& echo "$(PYTHON) -m pip --python $(BIN)/python" || echo "$(BIN)/python -m pip")
+
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip -q
 
 # Serving needs only production's packages and the embedded database; the test tools come with `make test`.
 $(VENV)/.run-installed: requirements.txt requirements-run.txt | $(BIN)/python
-	$(BIN)/pip install $(PIP_FLAGS) --no-compile -r requirements-run.txt
+	$(PIP) install $(PIP_FLAGS) --no-compile -r requirements-run.txt
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
-	$(BIN)/pip install $(PIP_FLAGS) -r requirements-dev.txt
+	$(PIP) install $(PIP_FLAGS) -r requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

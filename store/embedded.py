@@ -49,7 +49,7 @@ def server_command() -> str:
     if not found:
         raise EmbeddedDatabaseError(
             "secantusd-py not found: install the embedded requirements "
-            "(pip install -r requirements-dev.txt) or set MONGODB_URI"
+            "(pip install -r requirements-run.txt) or set MONGODB_URI"
         )
     return found
 
