@@ -693,3 +693,30 @@ def test_formatting_renders_the_safe_subset_and_nothing_hostile_runs(pages, live
     )
     assert report["bad"] == [] and report["pwned"] is None
     assert report["ms"] < 3000, report
+
+
+def test_unread_rooms_stand_out_and_the_marker_follows_what_is_seen(pages, live, artifacts):
+    ann, bob = ann_and_bob_in(pages, "News")
+    wait_live(ann, bob)
+    bob.get_by_label("New room").fill("Elsewhere")
+    bob.get_by_role("button", name="Create", exact=True).click()
+    expect(bob.locator("#room-title")).to_have_text("Elsewhere")
+    api = api_user(live, "ann@example.com")
+    roomid = next(r["roomid"] for r in api.get("/v1/room/ann@example.com").json["join_rooms"] if r["name"] == "News")
+    for text in ("one", "two", "hey @bob@example.com, look"):
+        api.post_json(f"/v1/logs/{roomid}", {"m": text}, status=201)
+    news = bob.locator("#my-rooms .room-item", has_text="News")
+    expect(news.locator(".unread-count")).to_have_text("3", timeout=15000)  # the room list's refresh
+    expect(news.locator(".mention-badge")).to_have_text("@1")
+    expect(news).to_have_class(re.compile("has-news"))
+    expect(bob).to_have_title("(3) Elsewhere · chat")
+    bob.screenshot(path=artifacts / "unread-sidebar.png")
+    news.click()
+    expect(bob.locator("#room-title")).to_have_text("News")
+    divider = bob.locator("#message-list .new-divider")
+    expect(divider).to_have_text("New messages")
+    expect(bob.locator("#message-list .new-divider + .message .body")).to_have_text("one")
+    # Seen in the open, visible page: the marker moves and the count goes.
+    expect(news.locator(".unread-count")).to_have_count(0, timeout=5000)
+    expect(bob).to_have_title("News · chat")
+    assert api_user(live, "bob@example.com").get("/v1/room/bob@example.com").json["join_rooms"][0]["unread"] == 0

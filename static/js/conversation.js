@@ -7,20 +7,26 @@ import { Lifetime } from "chat/lifetime";
 import { LiveStream } from "chat/live_stream";
 import { MessageList } from "chat/message_list";
 import { PendingSends } from "chat/pending_sends";
+import { ReadMarker } from "chat/read_marker";
 import { ScrollKeeper } from "chat/scroll_keeper";
+import { titleRoom } from "chat/title";
 import { Uploader } from "chat/uploader";
 
 const roomError = $("room-error");
 
 export class Conversation {
-  /** lost(reason): the room went away under us; changed(): someone came or went (the room list may differ). */
-  constructor(room, user, { lost, changed }) {
+  /**
+   * lost(reason): the room went away under us; changed(): someone came or went (the room list may differ);
+   * read(): the reader's marker moved (unread counts changed).
+   */
+  constructor(room, user, { lost, changed, read }) {
     this.roomid = room.roomid;
     this.user = user;
     this.events = { lost, changed };
     this.lifetime = new Lifetime();
     const path = encodeURIComponent(room.roomid);
-    this.messages = new MessageList(user);
+    this.marker = new ReadMarker(path, room.read || 0, this.lifetime, { moved: () => read() });
+    this.messages = new MessageList(user, { inserted: (item, message, mine) => this.marker.watch(item, message, mine) });
     this.scroll = new ScrollKeeper({ nearTop: () => this.history.loadOlder() });
     this.history = new HistoryPager({
       fetchPage: (query) => this.fetchPage(path, query),
@@ -59,7 +65,7 @@ export class Conversation {
     this.name = room.name;
     this.members = room.members;
     $("room-title").textContent = room.name;
-    document.title = `${room.name} · chat`;
+    titleRoom(room.name);
     $("room-meta").textContent = room.members === 1 ? "Only you · leaving deletes the room" : plural(room.members, "member");
   }
 
@@ -69,6 +75,7 @@ export class Conversation {
   async start() {
     try {
       if (!(await this.history.loadLatest())) return;
+      this.marker.divide($("message-list"));
     } catch (error) {
       roomError.textContent = error instanceof TypeError ? OFFLINE : String(error.message);
       this.lifetime.later(() => this.start(), this.stream.backoff());

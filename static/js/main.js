@@ -7,6 +7,7 @@ import { $, show } from "chat/dom";
 import { startLeaving } from "chat/leave_room";
 import { RoomList } from "chat/room_list";
 import { StatsView } from "chat/stats_view";
+import { titleRoom, titleUnread } from "chat/title";
 
 const app = $("app");
 let user = null;
@@ -25,6 +26,7 @@ function openRoom(room) {
     conv = new Conversation(room, user, {
       lost: (reason) => { closeRoom(reason); rooms.refresh(); },
       changed: () => rooms.refresh(),
+      read: () => rooms.refresh(),
     });
     history.replaceState(null, "", `#room=${encodeURIComponent(room.roomid)}`);
   }
@@ -42,7 +44,7 @@ function closeRoom(notice) {
     conv.close();
     conv = null;
     history.replaceState(null, "", location.pathname);
-    document.title = "chat";
+    titleRoom(null);
   }
   setNotice(notice);
   show($("room-open"), false);
@@ -96,6 +98,7 @@ startAuth({
     stats.close();
     closeRoom("");
     rooms.stop();
+    titleUnread(0);
     user = null;
   },
 });

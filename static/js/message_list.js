@@ -31,8 +31,10 @@ function restyle(item) {
 }
 
 export class MessageList {
-  constructor(user) {
+  /** inserted(item, message, mine): a message entered the page. */
+  constructor(user, { inserted } = {}) {
     this.user = user;
+    this.inserted = inserted || (() => {});
     this.items = new Map(); // message id -> <li>
     this.oldest = 0;
     this.newest = 0;
@@ -57,6 +59,7 @@ export class MessageList {
     restyle(item);
     restyle(item.nextElementSibling);
     this.items.set(message.id, item);
+    this.inserted(item, message, mine);
     this.oldest = this.oldest ? Math.min(this.oldest, message.id) : message.id;
     this.newest = Math.max(this.newest, message.id);
     return true;

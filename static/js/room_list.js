@@ -2,9 +2,18 @@
 // page is visible; creating a room and joining one.
 import { OFFLINE, api, apiError } from "chat/api";
 import { $, el, plural, show } from "chat/dom";
+import { titleUnread } from "chat/title";
 
 const REFRESH_MS = 10000;
 const roomsError = $("rooms-error");
+
+/** A joined room's unread count and mention badge (nothing when all is read). */
+function news(room) {
+  if (!room.unread) return null;
+  return el("span", { class: "news" },
+    room.mentions ? el("span", { class: "mention-badge", title: plural(room.mentions, "mention") }, `@${room.mentions}`) : null,
+    el("span", { class: "unread-count", title: `${room.unread} unread` }, String(room.unread)));
+}
 
 /** Replace a room list, keeping keyboard focus on the same room when it is still listed. */
 function renderRooms(list, rooms, joined, current, pick) {
@@ -19,7 +28,11 @@ function renderRooms(list, rooms, joined, current, pick) {
     },
     el("span", { class: "room-name" }, room.name),
     el("span", { class: "room-count" }, plural(room.members, "member")),
-    joined ? null : el("span", { class: "join-badge" }, "Join")))));
+    joined ? news(room) : el("span", { class: "join-badge" }, "Join")))));
+  for (const button of list.querySelectorAll(".room-item")) {
+    const room = rooms.find((r) => r.roomid === button.dataset.roomid);
+    button.classList.toggle("has-news", joined && room.unread > 0);
+  }
   if (focused) {
     const again = list.querySelector(`[data-roomid="${CSS.escape(focused)}"]`);
     if (again) again.focus();
@@ -94,6 +107,7 @@ export class RoomList {
     show($("my-rooms-empty"), mine.length === 0);
     show($("other-rooms-empty"), allrooms.length === mine.length);
     this.events.listed(this.joined);
+    titleUnread(mine.reduce((sum, room) => sum + (room.unread || 0), 0));
   }
 
   /** Highlight the open room (null: none). */
