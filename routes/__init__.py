@@ -1,8 +1,8 @@
 """HTTP routes, one module per area; each has register(app)."""
 
-from routes import auth, docs, events, images, logs, pages, rooms, stats
+from routes import auth, docs, events, images, logs, members, pages, people, rooms, stats
 
 
 def register_all(app) -> None:
-    for area in (pages, docs, auth, rooms, logs, events, stats, images):
+    for area in (pages, docs, auth, people, rooms, members, logs, events, stats, images):
         area.register(app)

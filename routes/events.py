@@ -98,6 +98,7 @@ def event_stream(store, settings, user: str, roomid: str, after, gone):
         too_many(limited.retry_after, "too many open streams")
     # Listen before reading the newest position: an event committed after that read is then on its way to us.
     listener = store.fanout.listen(roomid)
+    store.presence.opened(user)
     try:
         try:
             newest = store.rooms.position_for(user, roomid)
@@ -140,6 +141,7 @@ def event_stream(store, settings, user: str, roomid: str, after, gone):
                 yield ": ping\n\n"
     finally:
         listener.close()
+        store.presence.closed(user)
         store.streams.close(user, slot)
 
 
