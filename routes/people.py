@@ -116,10 +116,11 @@ def list_invites():
 
 
 def decline(roomid):
-    """DELETE /v1/invites/<roomid>: 204, the invitation (if any) is gone; 401."""
+    """DELETE /v1/invites/<roomid>: 204, the invitation (if any) is gone; 404 malformed id, 401."""
     user = current_user()
-    if valid_room_id(roomid):
-        store().invites.decline(user, roomid)
+    if not valid_room_id(roomid):
+        fail(404, "no such room")
+    store().invites.decline(user, roomid)
     return no_content()
 
 
