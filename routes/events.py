@@ -127,7 +127,8 @@ def event_stream(store, settings, user: str, roomid: str, after, gone):
                 try:
                     newest = store.rooms.position_for(user, roomid)
                 except RoomGone:
-                    yield frame("deleted", {"roomid": roomid, "t": iso(now())})
+                    if not store.rooms.exists(roomid):  # else a private room the user is no longer in
+                        yield frame("deleted", {"roomid": roomid, "t": iso(now())})
                     return
                 if newest is None:
                     return  # the user left or was removed

@@ -300,6 +300,10 @@ class Rooms:
         """The room (a member_view) if the user may know it exists; RoomGone otherwise."""
         return require_room(self._db, roomid, user=None if admin else user)
 
+    def exists(self, roomid: str) -> bool:
+        """Whether the room exists at all (for telling a deleted room from one the user may no longer see)."""
+        return self._db.rooms.find_one({"_id": roomid}, {"_id": 1}) is not None
+
     def position_for(self, user: str, roomid: str) -> tuple[int, int] | None:
         """(newest message id, newest position) for a member, None for a non-member of a public room;
         RoomGone if there is no room or it is private to others."""

@@ -429,3 +429,41 @@ def test_admin_moderates_any_room_and_deletes_it(new_user):
         assert db[name].count_documents({"room": secret} if name != "rooms" else {"_id": secret}) == 0, name
     assert bob.get("/v1/invites").json == {"invites": []}
     assert listing(ann)["join_rooms"] == []
+
+
+# Hostile input on every new field: a 4xx, and nothing stored.
+WRONG = [{"$ne": None}, {"$gt": ""}, ["x"], [], {}, 42, True, "a\x00b", "x" * 300]
+FIELDS = [
+    ("put", "/v1/profile", "name"),
+    ("put", "/v1/profile", "avatar"),
+    ("post", "/v1/dm", "userid"),
+    ("post", "/v1/rooms/ROOM/invites", "userid"),
+    ("post", "/v1/rooms/ROOM/links", "expires_in"),
+    ("post", "/v1/rooms/ROOM/links", "max_uses"),
+    ("patch", "/v1/rooms/ROOM", "name"),
+    ("patch", "/v1/rooms/ROOM", "visibility"),
+    ("patch", "/v1/rooms/ROOM", "owner"),
+]
+
+
+@pytest.mark.parametrize("method, path, field", FIELDS)
+@pytest.mark.parametrize("value", WRONG, ids=repr)
+def test_hostile_values_in_new_fields_are_4xx_and_store_nothing(new_user, method, path, field, value):
+    if field == "max_uses" and value == 42:
+        pytest.skip("42 uses is a valid limit")
+    ann = new_user()
+    roomid = make_room(ann)
+    db = ann.app.config["chat.store"].db
+    before = {name: db[name].count_documents({}) for name in ("rooms", "events", "invites", "links")}
+    room = db.rooms.find_one({"_id": roomid})
+    res = getattr(ann, f"{method}_json")(path.replace("ROOM", roomid), {field: value}, status="*")
+    assert 400 <= res.status_int < 500, res
+    assert {name: db[name].count_documents({}) for name in before} == before
+    assert db.rooms.find_one({"_id": roomid}) == room
+    assert ann.get("/auth/me").json["name"] == ann.user.split("@")[0]
+    assert_clean(db)
+
+
+@pytest.mark.parametrize("path", ["/v1/join/%24ne", "/v1/join/" + "a" * 65, "/v1/join/a%00b" + "c" * 20])
+def test_hostile_tokens_are_404(new_user, path):
+    new_user().post(path, status=404)
