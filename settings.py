@@ -29,6 +29,9 @@ class Settings:
     login_rate_per_address: tuple[int, int] = (30, 300)
     register_rate: tuple[int, int] = (10, 3600)
     upload_rate: tuple[int, int] = (30, 600)
+    invite_rate: tuple[int, int] = (50, 3600)
+    link_rate: tuple[int, int] = (20, 3600)
+    typing_rate: tuple[int, int] = (5, 10)
     streams_per_user: int = 20
     image_wait_seconds: float = 15.0
     broker_visibility_timeout: int = 600
@@ -134,6 +137,9 @@ _READERS = {
     "RATE_LOGIN_ADDRESS": ("login_rate_per_address", _rate),
     "RATE_REGISTER": ("register_rate", _rate),
     "RATE_UPLOADS": ("upload_rate", _rate),
+    "RATE_INVITES": ("invite_rate", _rate),
+    "RATE_LINKS": ("link_rate", _rate),
+    "RATE_TYPING": ("typing_rate", _rate),
     "STREAMS_PER_USER": ("streams_per_user", _whole(1, 10000)),
     "IMAGE_WAIT_SECONDS": ("image_wait_seconds", _seconds(600)),
     "BROKER_VISIBILITY_TIMEOUT": ("broker_visibility_timeout", _whole(1, 3600)),

@@ -15,10 +15,10 @@ MENTIONS_MAX = 100
 
 
 def mark_read(roomid):
-    """POST /v1/rooms/<roomid>/read {id}: 200 {read} (markers only move forward); 400, 401, 403."""
+    """POST /v1/rooms/<roomid>/read {id}: 200 {read} (markers only move forward); 400, 401, 403, 404."""
     user = current_user()
     if not valid_room_id(roomid):
-        fail(400, "no such room")
+        fail(404, "no such room")
     message_id = read_fields().get("id")
     if isinstance(message_id, str) and re.fullmatch(r"[0-9]{1,10}", message_id):  # a form's field
         message_id = int(message_id)
@@ -27,7 +27,7 @@ def mark_read(roomid):
     try:
         return {"read": store().attention.mark(user, roomid, message_id)}
     except RoomGone:
-        fail(400, "no such room")
+        fail(404, "no such room")
     except NotMember:
         fail(403, "you are not a member of this room")
 

@@ -5,7 +5,6 @@ from bottle import response
 from routes.common import (
     SESSION_COOKIE,
     client_address,
-    current_user,
     fail,
     is_https,
     read_fields,
@@ -91,13 +90,7 @@ def logout_user():
     return {"user": None}
 
 
-def who_am_i():
-    """GET /auth/me: 200 {user} for a live session, else 401."""
-    return {"user": current_user()}
-
-
 def register(app) -> None:
     app.post("/auth/register", callback=register_user)
     app.post("/auth/login", callback=login_user)
     app.route("/auth/logout", ["GET", "POST"], callback=logout_user)
-    app.get("/auth/me", callback=who_am_i)

@@ -8,7 +8,19 @@ from bottle import HTTPResponse, abort, request, response
 BODY_LIMIT = 64 * 1024
 SESSION_COOKIE = "session"
 # Where an error is answered as JSON rather than as the HTML error page.
-JSON_ERROR_PREFIXES = ("/auth/", "/v1/room", "/v1/logs", "/v1/events", "/v1/openapi", "/v1/mentions")
+JSON_ERROR_PREFIXES = (
+    "/auth/",
+    "/v1/room",
+    "/v1/logs",
+    "/v1/events",
+    "/v1/openapi",
+    "/v1/profile",
+    "/v1/users",
+    "/v1/invites",
+    "/v1/join",
+    "/v1/dm",
+    "/v1/mentions",
+)
 
 
 def wants_json_errors() -> bool:
@@ -164,6 +176,11 @@ def current_user() -> str:
     if user is None:
         fail(401, "log in first")
     return user
+
+
+def is_admin(user: str) -> bool:
+    """The user is named in ADMIN_USERS."""
+    return user in settings().admin_users
 
 
 def check_self(userid) -> None:

@@ -98,6 +98,7 @@ def event_stream(store, settings, user: str, roomid: str, after, gone):
         too_many(limited.retry_after, "too many open streams")
     # Listen before reading the newest position: an event committed after that read is then on its way to us.
     listener = store.fanout.listen(roomid)
+    store.presence.opened(user)
     try:
         try:
             newest = store.rooms.position_for(user, roomid)
@@ -126,7 +127,8 @@ def event_stream(store, settings, user: str, roomid: str, after, gone):
                 try:
                     newest = store.rooms.position_for(user, roomid)
                 except RoomGone:
-                    yield frame("deleted", {"roomid": roomid, "t": iso(now())})
+                    if not store.rooms.exists(roomid):  # else a private room the user is no longer in
+                        yield frame("deleted", {"roomid": roomid, "t": iso(now())})
                     return
                 if newest is None:
                     return  # the user left or was removed
@@ -140,6 +142,7 @@ def event_stream(store, settings, user: str, roomid: str, after, gone):
                 yield ": ping\n\n"
     finally:
         listener.close()
+        store.presence.closed(user)
         store.streams.close(user, slot)
 
 

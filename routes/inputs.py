@@ -1,6 +1,7 @@
 """What the routes accept: the checks of ids, emails, text and paging that several routes share."""
 
 import re
+import unicodedata
 
 from bottle import request
 
@@ -48,3 +49,43 @@ def message_text(value) -> str:
     if not 1 <= len(text) <= MESSAGE_MAX:
         fail(400, f"m must be 1 to {MESSAGE_MAX} characters after trimming")
     return text
+
+
+# Refused in names: controls, format characters (zero-width, bidi overrides and marks), surrogates,
+# private-use and unassigned code points, line and paragraph separators. ZERO WIDTH JOINER is kept
+# between two symbols (emoji sequences such as 👩‍💻); anywhere else it hides text.
+REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+ZWJ = "\u200d"
+NAME_MAX = 64
+
+
+def _joins_symbols(text: str, i: int) -> bool:
+    before = text[i - 1] if i else ""
+    after = text[i + 1] if i + 1 < len(text) else ""
+    symbol = lambda c: bool(c) and (unicodedata.category(c) in ("So", "Sk") or c == "\ufe0f")  # noqa: E731
+    return symbol(before) and symbol(after)
+
+
+def clean_display(value, most: int) -> str:
+    """A name people read: NFC, trimmed, runs of spaces made one, 1..`most` characters, nothing invisible.
+
+    ValueError (saying why) for anything else."""
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    text = unicodedata.normalize("NFC", value)
+    if len(text) <= 4 * most:
+        for i, c in enumerate(text):
+            if unicodedata.category(c) in REFUSED_CATEGORIES and not (c == ZWJ and _joins_symbols(text, i)):
+                raise ValueError(f"must not contain control, format or invisible characters (U+{ord(c):04X})")
+        text = " ".join(text.split())
+    if not 1 <= len(text) <= most:
+        raise ValueError(f"must be 1 to {most} characters after trimming")
+    return text
+
+
+def display_text(value, field: str, most: int) -> str:
+    """clean_display, or 400 naming the field."""
+    try:
+        return clean_display(value, most)
+    except ValueError as problem:
+        fail(400, f"{field} {problem}")

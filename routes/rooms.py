@@ -3,7 +3,7 @@
 from bottle import HTTPResponse
 
 from routes.common import check_self, current_user, json_answer, read_fields, store
-from routes.inputs import bounded_int, normal_email, valid_room_id
+from routes.inputs import bounded_int, clean_display, normal_email, valid_room_id
 from store.errors import NotMember, RoomGone
 
 NAME_MAX = 100
@@ -39,6 +39,12 @@ def room_action():
             wrong_format()
         raise
     userid, action, roomid, name = (fields.get(k) for k in ("userid", "action", "roomid", "name"))
+    visibility = fields.get("visibility", "public")
+    if isinstance(name, str) and name.strip():
+        try:
+            name = clean_display(name, NAME_MAX)
+        except ValueError:
+            wrong_format()
     if (
         normal_email(userid) is None
         or action not in ("enter", "leave")
@@ -46,13 +52,14 @@ def room_action():
         or not (name is None or (isinstance(name, str) and len(name.strip()) <= NAME_MAX))
         or (action == "leave" and roomid is None)
         or "roomid" not in fields
+        or visibility not in ("public", "private")
     ):
         wrong_format()
     check_self(normal_email(userid))
     rooms = store().rooms
     try:
         if roomid is None:
-            return {"roomid": rooms.create(user, (name or "").strip() or "Untitled room")}
+            return {"roomid": rooms.create(user, (name or "").strip() or "Untitled room", visibility)}
         if action == "enter":
             rooms.enter(user, roomid)
             return {"roomid": roomid}

@@ -8,8 +8,10 @@ from store.activity import Activity
 from store.attention import Attention
 from store.bus import Bus, MemoryBus, RedisBus
 from store.fanout import Fanout
+from store.invites import Invites
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
 from store.messages import Messages, public_message
+from store.presence import MemoryPresence, Presence, RedisPresence
 from store.rooms import Rooms
 from store.sessions import Sessions
 from store.stats import Stats
@@ -46,12 +48,15 @@ class Store:
         self.sessions = Sessions(self.db, self.activity, session_days)
         self.timeline = Timeline(self.db, public_message)
         self.attention = Attention(self.db)
-        self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline, self.attention)
+        self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline, self.attention, self.users.names)
+        self.invites = Invites(self.db, self.rooms, self.timeline, self.bus, self.limiter)
+        self.presence: Presence = RedisPresence(self.redis) if self.redis else MemoryPresence()
         self.messages = Messages(self.db, self.activity, self.bus, self.limiter, self.attention)
         self.stats = Stats(self.db)
 
     def ensure_indexes(self) -> None:
         dbmod.ensure_indexes(self.db)
+        self.rooms.migrate()
 
     def deadline(self, seconds: float):
         """A block whose database calls, server selection included, give up after `seconds` in all."""
@@ -77,6 +82,8 @@ class Store:
 
     def close(self) -> None:
         self.bus.close()
+        if isinstance(self.presence, RedisPresence):
+            self.presence.close()
         self.client.close()
         if self.redis is not None:
             self.redis.close()

@@ -150,11 +150,10 @@ class Attention:
         """Move a member's marker forward to `message_id` (at most the newest); the marker. RoomGone / NotMember."""
 
         def work(session):
-            room = self._db.rooms.find_one(
-                {"_id": roomid}, {"seq": 1, "members": {"$elemMatch": {"$eq": user}}}, session=session
-            )
-            if room is None:
-                raise RoomGone(roomid)
+            view = {"seq": 1, "visibility": 1, "members": {"$elemMatch": {"$eq": user}}}
+            room = self._db.rooms.find_one({"_id": roomid}, view, session=session)
+            if room is None or ("members" not in room and room.get("visibility") == "private"):
+                raise RoomGone(roomid)  # private means invisible: as if it did not exist
             if "members" not in room:
                 raise NotMember(roomid)
             target = min(message_id, room["seq"])

@@ -13,7 +13,16 @@ INDEXES = {
     "sessions": [([("expires", ASC)], {"expireAfterSeconds": 0}), ([("u", ASC)], {})],
     # SecantusDB answers an `_id` range only from a secondary index (the `_id_` index is used for equality).
     "activity": [([("u", ASC), ("_id", ASC)], {}), ([("_id", DESC)], {})],
-    "rooms": [([("members", ASC)], {}), ([("active", ASC)], {})],
+    "rooms": [
+        ([("members", ASC)], {}),
+        ([("active", ASC)], {}),
+        # allrooms reads public rooms only: private rooms and DMs never enter its cost.
+        ([("visibility", ASC), ("active", ASC)], {}),
+        # The one direct message room of a pair of users.
+        ([("pairkey", ASC)], {"unique": True, "partialFilterExpression": {"pairkey": {"$type": "string"}}}),
+    ],
+    "invites": [([("user", ASC), ("t", ASC)], {}), ([("room", ASC)], {})],
+    "links": [([("room", ASC)], {})],
     "messages": [
         ([("room", ASC), ("id", ASC)], {"unique": True}),
         ([("room", ASC), ("ev", ASC)], {}),

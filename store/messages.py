@@ -12,7 +12,7 @@ from store.bus import Bus
 from store.db import atomic, iso, now
 from store.errors import NotMember, RoomGone
 from store.limits import Limiter
-from store.rooms import require_room
+from store.rooms import member_view, require_room, visible
 from store.timeline import Event
 
 
@@ -112,7 +112,7 @@ class Messages:
                 session=session,
             )
             if room is None:
-                require_room(self._db, roomid, session)
+                require_room(self._db, roomid, session, user)
                 raise NotMember(roomid)
             doc = {"room": roomid, "id": room["seq"], "ev": room["ev"], "u": user, "m": text, "t": t}
             if cid is not None:
@@ -145,8 +145,8 @@ class Messages:
 
     def last_id_for(self, user: str, roomid: str) -> int | None:
         """The newest message id for a member, None for anyone else; RoomGone if the room does not exist."""
-        room = self._db.rooms.find_one({"_id": roomid}, {"seq": 1, "members": {"$elemMatch": {"$eq": user}}})
-        if room is None:
+        room = self._db.rooms.find_one({"_id": roomid}, {"seq": 1, **member_view(user)})
+        if not visible(room, user):  # no room, or a private one the user is not in
             raise RoomGone(roomid)
         return room["seq"] if "members" in room else None
 

@@ -1,43 +1,87 @@
-"""Rooms: create, enter, leave (deleting the room with its last member), and listings."""
+"""Rooms: create (public, private or a direct message), enter, leave, moderate, delete; and listings.
+
+A private room (and every direct message) is invisible to anyone who is not in it: each read and
+write here raises RoomGone for them, exactly as for a room that does not exist.
+"""
 
 import secrets
 from datetime import timedelta
 
+import pymongo
 from pymongo import ReturnDocument
 
 from store.attention import Attention
 from store.bus import Bus
 from store.db import atomic, iso, now
-from store.errors import NotMember, RoomGone
+from store.errors import Conflict, Forbidden, NotFound, NotMember, RoomGone
 from store.timeline import Event, Timeline
 
-ROOM_FIELDS = {"name": 1, "n": 1, "created": 1, "active": 1}
+ROOM_FIELDS = {"name": 1, "n": 1, "created": 1, "active": 1, "visibility": 1, "kind": 1, "owner": 1, "pair": 1}
 POSITION = {"seq": 1, "ev": 1}  # a room's newest message id and newest timeline position
 ENTERED = {**POSITION, "posted": 1}
+AFTER_CHANGE = {"seq": 1, "ev": 1, "members": 1, "owner": 1}
+PUBLIC = {"visibility": "public"}
 
 
-def require_room(db, roomid: str, session=None) -> None:
-    """RoomGone unless the room exists: why a conditional update on it matched nothing."""
-    if db.rooms.find_one({"_id": roomid}, {"_id": 1}, session=session) is None:
+def member_view(user: str) -> dict:
+    """A projection that says whether `user` is a member without loading every member."""
+    return {"visibility": 1, "kind": 1, "pair": 1, "owner": 1, "members": {"$elemMatch": {"$eq": user}}}
+
+
+def visible(doc: dict | None, user: str | None) -> bool:
+    """The room exists and `user` may know it: public, or they are in it (a member_view projection)."""
+    return doc is not None and (user is None or doc.get("visibility", "public") == "public" or "members" in doc)
+
+
+def require_room(db, roomid: str, session=None, user: str | None = None) -> dict:
+    """RoomGone unless the room exists (and, given a user, is visible to them): why an update matched nothing."""
+    doc = db.rooms.find_one({"_id": roomid}, member_view(user or ""), session=session)
+    if not visible(doc, user):
         raise RoomGone(roomid)
+    return doc
+
+
+def pair_key(first: str, second: str) -> str:
+    """The one key of a pair of users, whoever starts the conversation."""
+    return "\n".join(sorted((first, second)))
 
 
 def public_room(doc: dict) -> dict:
-    return {"roomid": doc["_id"], "name": doc["name"], "members": doc["n"], "created": iso(doc["created"])}
+    return {
+        "roomid": doc["_id"],
+        "name": doc["name"],
+        "members": doc["n"],
+        "created": iso(doc["created"]),
+        "visibility": doc.get("visibility", "public"),
+        "kind": doc.get("kind", "room"),
+        "owner": doc.get("owner"),
+    }
 
 
 class Rooms:
-    """Every transition is one conditional update inside a transaction with its activity entry."""
+    """Every transition is one conditional update inside a transaction with its activity entry and event."""
 
-    def __init__(self, db, activity, bus: Bus, timeline: Timeline, attention: Attention):
+    def __init__(self, db, activity, bus: Bus, timeline: Timeline, attention: Attention, names=None):
         self._attention = attention
         self._db = db
         self._activity = activity
         self._bus = bus
         self._timeline = timeline
+        self._names = names  # userids -> {userid: display name}, for the names of direct messages
 
-    def create(self, user: str, name: str) -> str:
-        """Create a room with the user as its only member; return its id."""
+    def migrate(self) -> None:
+        """Give rooms made before visibility, kinds and owners their defaults (idempotent)."""
+        self._db.rooms.update_many({"visibility": {"$exists": False}}, {"$set": {"visibility": "public"}})
+        self._db.rooms.update_many({"kind": {"$exists": False}}, {"$set": {"kind": "room"}})
+        for doc in self._db.rooms.find({"owner": {"$exists": False}}, {"members": 1}):
+            owner = doc["members"][0] if doc.get("members") else None
+            self._db.rooms.update_one({"_id": doc["_id"], "owner": {"$exists": False}}, {"$set": {"owner": owner}})
+
+    def create(self, user: str, name: str, visibility: str = "public") -> str:
+        """Create a room with the user as its only member and owner; return its id."""
+        return self._insert(user, [user], name, visibility, "room")
+
+    def _insert(self, user: str, members: list[str], name: str, visibility: str, kind: str, pair=None) -> str:
         roomid, t = secrets.token_urlsafe(9), now()
 
         def work(session):
@@ -50,21 +94,71 @@ class Rooms:
                 "ev": 1,
                 "created": t,
                 "active": t,
+                "visibility": visibility,
+                "kind": kind,
+                "owner": user,
             }
+            if pair is not None:
+                room["pair"], room["pairkey"] = pair, pair_key(*pair)
             self._db.rooms.insert_one(room, session=session)
             self._activity.record(user, "create", roomid, session=session, t=t)
-            return self._timeline.record(session, roomid, room, "enter", user, t)
+            events = [self._timeline.record(session, roomid, room, "enter", user, t)]
+            for other in members[1:]:
+                room = self._db.rooms.find_one_and_update(
+                    {"_id": roomid},
+                    {"$push": {"members": other}, "$inc": {"n": 1, "ev": 1}},
+                    projection=POSITION,
+                    return_document=ReturnDocument.AFTER,
+                    session=session,
+                )
+                events.append(self._timeline.record(session, roomid, room, "enter", other, t))
+            return events
 
-        event = atomic(self._db, work)
+        events = atomic(self._db, work)
         self._db.counters.update_one({"_id": "rooms-epoch"}, {"$min": {"t": t}}, upsert=True)
-        self._bus.publish(roomid, event)
+        for event in events:
+            self._bus.publish(roomid, event)
         return roomid
 
-    def enter(self, user: str, roomid: str) -> bool:
-        """Put the user in the room; False when already a member. RoomGone if it does not exist."""
+    def direct(self, user: str, other: str) -> str:
+        """The pair's one direct message room: created on first use (both in it), rejoined by one who left."""
+        pair = sorted({user, other}) if user != other else [user, user]
+        existing = self._db.rooms.find_one({"pairkey": pair_key(*pair)}, {"_id": 1})
+        if existing is None:
+            try:
+                return self._insert(user, list(dict.fromkeys([user, other])), "", "private", "dm", pair)
+            except pymongo.errors.DuplicateKeyError:  # the other one started it at the same moment
+                existing = self._db.rooms.find_one({"pairkey": pair_key(*pair)}, {"_id": 1})
+                if existing is None:
+                    raise
+        try:
+            self.enter(user, existing["_id"])
+        except RoomGone:  # its last member left just now: start afresh
+            return self.direct(user, other)
+        return existing["_id"]
+
+    def enter(self, user: str, roomid: str, admit=None) -> bool:
+        """Put the user in the room; False when already a member. RoomGone if it does not exist or is
+        private and the user may not come in: `admit(session, room)` (an invitation or link, consumed in
+        the same transaction) decides that, else a pending invitation of theirs does."""
         t = now()
 
         def work(session):
+            room = self._db.rooms.find_one({"_id": roomid}, member_view(user), session=session)
+            if room is None:
+                raise RoomGone(roomid)
+            if "members" in room:
+                return None
+            if admit is not None:
+                admit(session, room)
+            elif room.get("kind") == "dm":
+                if user not in room.get("pair", []):
+                    raise RoomGone(roomid)
+            elif room.get("visibility") == "private":
+                if not self._db.invites.find_one_and_delete({"_id": invite_id(roomid, user)}, session=session):
+                    raise RoomGone(roomid)
+            else:
+                self._db.invites.delete_one({"_id": invite_id(roomid, user)}, session=session)
             joined = self._db.rooms.find_one_and_update(
                 {"_id": roomid, "members": {"$ne": user}},
                 {"$push": {"members": user}, "$inc": {"n": 1, "ev": 1}, "$set": {"active": t}},
@@ -72,13 +166,10 @@ class Rooms:
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
-            if joined:
-                self._activity.record(user, "enter", roomid, session=session, t=t)
-                # What came before is not news: the marker starts at the newest message.
-                self._attention.move(session, roomid, user, joined["seq"], joined.get("posted") or t)
-                return self._timeline.record(session, roomid, joined, "enter", user, t)
-            require_room(self._db, roomid, session)
-            return None
+            self._activity.record(user, "enter", roomid, session=session, t=t)
+            # What came before is not news: the marker starts at the newest message.
+            self._attention.move(session, roomid, user, joined["seq"], joined.get("posted") or t)
+            return self._timeline.record(session, roomid, joined, "enter", user, t)
 
         event = atomic(self._db, work)
         if event:
@@ -87,77 +178,191 @@ class Rooms:
 
     def leave(self, user: str, roomid: str) -> bool:
         """Take the user out; return True when that deleted the room. RoomGone / NotMember otherwise."""
+        return self._take_out(user, roomid, user, "leave")
+
+    def remove(self, actor: str, roomid: str, target: str, admin: bool = False) -> None:
+        """The owner (or an admin) takes a member out: a `removed` event. RoomGone, Forbidden, NotFound, Conflict."""
+        room = self._moderated(actor, roomid, admin)
+        if room.get("kind") == "dm":
+            raise Conflict("a direct message has no one to remove")
+        if target == actor:
+            raise Conflict("leave the room instead")
+        self._take_out(target, roomid, actor, "removed", None if admin else actor)
+
+    def _take_out(self, user: str, roomid: str, actor: str, kind: str, owner: str | None = None) -> bool:
         t = now()
+        guard = {} if owner is None else {"owner": owner}
 
         def work(session):
             # Either others stay (pull), or the user is the last member (delete): exactly one can match.
             left = self._db.rooms.find_one_and_update(
-                {"_id": roomid, "members": user, "n": {"$gt": 1}},
+                {"_id": roomid, "members": user, "n": {"$gt": 1}, **guard},
                 {"$pull": {"members": user}, "$inc": {"n": -1, "ev": 1}, "$set": {"active": t}},
-                projection=POSITION,
+                projection=AFTER_CHANGE,
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
             if left:
+                data = {"u": user, "by": actor} if kind == "removed" else {}
+                if left.get("owner") == user:  # ownership passes to the longest-standing member
+                    self._db.rooms.update_one({"_id": roomid}, {"$set": {"owner": left["members"][0]}}, session=session)
+                    data["owner"] = left["members"][0]
                 self._activity.record(user, "leave", roomid, session=session, t=t)
                 self._attention.forget(session, roomid, user)
-                return self._timeline.record(session, roomid, left, "leave", user, t)
-            if self._db.rooms.find_one_and_delete(
+                return self._timeline.record(session, roomid, left, kind, actor, t, data)
+            if kind == "leave" and self._db.rooms.find_one_and_delete(
                 {"_id": roomid, "members": user, "n": 1}, projection={"_id": 1}, session=session
             ):
                 self._activity.record(user, "leave", roomid, session=session, t=t)
                 self._activity.record(user, "delete", roomid, session=session, t=t)
                 return None
-            require_room(self._db, roomid, session)
+            room = require_room(self._db, roomid, session, None if kind == "removed" else user)
+            if owner is not None and room.get("owner") != owner:
+                raise Forbidden(roomid)
+            if kind == "removed":
+                member = self._db.rooms.find_one({"_id": roomid, "members": user}, {"_id": 1}, session=session)
+                raise Conflict("the last member leaves instead") if member else NotFound(user)
             raise NotMember(roomid)
 
         event = atomic(self._db, work)
         if event is None:
-            # The room is gone, so nothing can read or add to its conversation any more.
-            self._db.messages.delete_many({"room": roomid})
-            self._timeline.drop_room(roomid)
-            self._attention.forget(None, roomid)
-            self._bus.publish(roomid, Event("deleted", {"roomid": roomid, "t": iso(t)}, None, None))
+            self._drop(roomid, t)
         else:
             self._bus.publish(roomid, event)
         return event is None
 
+    def delete(self, actor: str, roomid: str) -> None:
+        """An admin deletes a room with everything in it; RoomGone if there is none."""
+        t = now()
+
+        def work(session):
+            if not self._db.rooms.find_one_and_delete({"_id": roomid}, projection={"_id": 1}, session=session):
+                raise RoomGone(roomid)
+            self._activity.record(actor, "delete", roomid, session=session, t=t)
+
+        atomic(self._db, work)
+        self._drop(roomid, t)
+
+    def _drop(self, roomid: str, t) -> None:
+        # The room is gone, so nothing can read or add to its conversation, invitations or links any more.
+        self._db.messages.delete_many({"room": roomid})
+        self._db.invites.delete_many({"room": roomid})
+        self._db.links.delete_many({"room": roomid})
+        self._timeline.drop_room(roomid)
+        self._attention.forget(None, roomid)
+        self._bus.publish(roomid, Event("deleted", {"roomid": roomid, "t": iso(t)}, None, None))
+
+    def _moderated(self, actor: str, roomid: str, admin: bool) -> dict:
+        """The room for its owner or an admin; RoomGone when the actor may not see it, Forbidden when not the owner."""
+        room = require_room(self._db, roomid, user=None if admin else actor)
+        if not admin and room.get("owner") != actor:
+            raise Forbidden(roomid) if "members" in room or room.get("visibility") == "public" else RoomGone(roomid)
+        return room
+
+    def change(self, actor: str, roomid: str, changes: dict, admin: bool = False) -> dict:
+        """Rename, change visibility or hand ownership to a member: one conditional update and an `updated` event."""
+        room = self._moderated(actor, roomid, admin)
+        if room.get("kind") == "dm":
+            raise Conflict("a direct message cannot be changed")
+        t = now()
+        guard = {} if admin else {"owner": actor}
+        if "owner" in changes:
+            guard["members"] = changes["owner"]
+
+        def work(session):
+            changed = self._db.rooms.find_one_and_update(
+                {"_id": roomid, **guard},
+                {"$set": {**changes, "active": t}, "$inc": {"ev": 1}},
+                projection={**POSITION, **ROOM_FIELDS},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            if changed is None:
+                now_room = require_room(self._db, roomid, session, None if admin else actor)
+                if not admin and now_room.get("owner") != actor:
+                    raise Forbidden(roomid)  # ownership went elsewhere meanwhile
+                raise NotFound(changes.get("owner"))  # the new owner is not a member
+            return changed, self._timeline.record(session, roomid, changed, "updated", actor, t, changes)
+
+        changed, event = atomic(self._db, work)
+        self._bus.publish(roomid, event)
+        return public_room(changed)
+
+    def typing(self, user: str, roomid: str, name: str) -> None:
+        """Tell the room's streams the user is typing: never stored. RoomGone / NotMember."""
+        if self.position_for(user, roomid) is None:
+            raise NotMember(roomid)
+        self._bus.publish(roomid, Event("typing", {"u": user, "name": name}, None, None))
+
+    def members_of(self, user: str, roomid: str, admin: bool = False) -> tuple[list[str], str | None]:
+        """(members in the order they came, owner) for a member or an admin; RoomGone / NotMember."""
+        doc = self._db.rooms.find_one({"_id": roomid}, {"members": 1, "owner": 1, "visibility": 1})
+        if doc is None:
+            raise RoomGone(roomid)
+        if user not in doc["members"] and not admin:
+            raise NotMember(roomid) if doc.get("visibility", "public") == "public" else RoomGone(roomid)
+        return doc["members"], doc.get("owner")
+
+    def visible_to(self, user: str, roomid: str, admin: bool = False) -> dict:
+        """The room (a member_view) if the user may know it exists; RoomGone otherwise."""
+        return require_room(self._db, roomid, user=None if admin else user)
+
+    def exists(self, roomid: str) -> bool:
+        """Whether the room exists at all (for telling a deleted room from one the user may no longer see)."""
+        return self._db.rooms.find_one({"_id": roomid}, {"_id": 1}) is not None
+
     def position_for(self, user: str, roomid: str) -> tuple[int, int] | None:
-        """(newest message id, newest position) for a member, None for anyone else; RoomGone if there is no room."""
-        room = self._db.rooms.find_one({"_id": roomid}, {**POSITION, "members": {"$elemMatch": {"$eq": user}}})
-        if room is None:
+        """(newest message id, newest position) for a member, None for a non-member of a public room;
+        RoomGone if there is no room or it is private to others."""
+        room = self._db.rooms.find_one({"_id": roomid}, {**POSITION, **member_view(user)})
+        if not visible(room, user):
             raise RoomGone(roomid)
         return (room["seq"], room["ev"]) if "members" in room else None
 
     def joined(self, user: str) -> list[dict]:
-        """The user's rooms, most recently active first, each with its unread and mention counts for the user."""
-        docs = sorted(
-            self._db.rooms.find({"members": user}, {**ROOM_FIELDS, **POSITION, "posted": 1, "dels": 1, "ndel": 1}),
-            key=lambda d: d["active"],
-            reverse=True,
-        )
+        """The user's rooms and direct messages, most recently active first, each with its unread and mention
+        counts for the user; a DM is named for the other person."""
+        fields = {**ROOM_FIELDS, **POSITION, "posted": 1, "dels": 1, "ndel": 1}
+        docs = sorted(self._db.rooms.find({"members": user}, fields), key=lambda d: d["active"], reverse=True)
+        others = {self._other(d, user) for d in docs if d.get("kind") == "dm"}
+        names = self._names(others) if others and self._names else {}
         counts = self._attention.counts(user, docs)
-        return [
-            {**public_room(d), **counts[d["_id"]], "last_message": iso(d["posted"]) if d.get("posted") else None}
-            for d in docs
-        ]
+        rooms = []
+        for doc in docs:
+            room = {**public_room(doc), **counts[doc["_id"]]}
+            room["last_message"] = iso(doc["posted"]) if doc.get("posted") else None
+            if doc.get("kind") == "dm":
+                other = self._other(doc, user)
+                room["name"], room["with"] = names.get(other, other), other
+            rooms.append(room)
+        return rooms
 
     def ids_of(self, user: str) -> set[str]:
         """The ids of the user's rooms now."""
         return {doc["_id"] for doc in self._db.rooms.find({"members": user}, {"_id": 1})}
 
-    def recent(self, limit: int) -> list[dict]:
-        """At most `limit` rooms, most recently active first.
+    @staticmethod
+    def _other(doc: dict, user: str) -> str:
+        pair = doc.get("pair") or [user, user]
+        return pair[1] if pair[0] == user else pair[0]
 
-        Reads time slices of the `active` index going back, each four times wider than the last,
-        until it has `limit` rooms or reaches the first room ever created: no sort over all rooms.
+    def recent(self, limit: int) -> list[dict]:
+        """At most `limit` public rooms, most recently active first.
+
+        Reads time slices of the `(visibility, active)` index going back, each four times wider than the
+        last, until it has `limit` rooms or reaches the first room ever created: no sort over all rooms,
+        and private rooms and direct messages are never read.
         """
         t = now()
         epoch = self._db.counters.find_one({"_id": "rooms-epoch"}) or {"t": t}
         docs, newest, width = [], t + timedelta(days=1), timedelta(hours=1)
         while len(docs) < limit and newest >= epoch["t"]:
             oldest = t - width
-            docs += self._db.rooms.find({"active": {"$gte": oldest, "$lt": newest}}, ROOM_FIELDS)
+            docs += self._db.rooms.find({**PUBLIC, "active": {"$gte": oldest, "$lt": newest}}, ROOM_FIELDS)
             newest, width = oldest, width * 4
         docs.sort(key=lambda d: d["active"], reverse=True)
         return [public_room(d) for d in docs[:limit]]
+
+
+def invite_id(roomid: str, user: str) -> str:
+    return f"{roomid}\n{user}"

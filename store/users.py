@@ -6,6 +6,7 @@ import hmac
 import secrets
 
 import pymongo
+from pymongo import ReturnDocument
 
 from store.db import atomic, now
 from store.errors import Conflict, NotFound
@@ -53,3 +54,42 @@ class Users:
         user = self._db.users.find_one({"_id": email}, {"hash": 1})
         if not check_password(password, user["hash"] if user else _DECOY) or not user:
             raise NotFound(email)
+
+    def profiles(self, userids) -> dict[str, dict]:
+        """{userid: {userid, name, avatar}} of the known ones among `userids`: one query."""
+        docs = self._db.users.find({"_id": {"$in": list(userids)}}, {"name": 1, "avatar": 1})
+        return {d["_id"]: public_profile(d) for d in docs}
+
+    def profile(self, userid: str) -> dict:
+        """The public profile; NotFound for an unknown user."""
+        found = self.profiles([userid])
+        if userid not in found:
+            raise NotFound(userid)
+        return found[userid]
+
+    def names(self, userids) -> dict[str, str]:
+        return {userid: p["name"] for userid, p in self.profiles(userids).items()}
+
+    def update_profile(self, userid: str, changes: dict) -> dict:
+        """Set `name` and/or `avatar` (None clears the avatar); return the profile. NotFound."""
+        if changes:
+            doc = self._db.users.find_one_and_update(
+                {"_id": userid},
+                {"$set": changes},
+                projection={"name": 1, "avatar": 1},
+                return_document=ReturnDocument.AFTER,
+            )
+        else:
+            doc = self._db.users.find_one({"_id": userid}, {"name": 1, "avatar": 1})
+        if doc is None:
+            raise NotFound(userid)
+        return public_profile(doc)
+
+
+def default_name(userid: str) -> str:
+    """The part of the email before the @."""
+    return userid.split("@", 1)[0]
+
+
+def public_profile(doc: dict) -> dict:
+    return {"userid": doc["_id"], "name": doc.get("name") or default_name(doc["_id"]), "avatar": doc.get("avatar")}

@@ -226,6 +226,7 @@ class Stream:
         return blocks
 
     def close(self):
+        self.response.close()  # the response holds the socket open past conn.close()
         self.conn.close()
 
 

@@ -119,7 +119,7 @@ def test_reading_follows_the_rules_of_the_room(new_user, client):
     ann, bob = new_user(), new_user()
     roomid = create(ann)
     assert read(bob, roomid, 1, status=403) == {"error": "you are not a member of this room"}
-    assert read(bob, "nosuchroom", 1, status=400) == {"error": "no such room"}
+    assert read(bob, "nosuchroom", 1, status=404) == {"error": "no such room"}
     client.post_json(f"/v1/rooms/{roomid}/read", {"id": 1}, status=401)
 
 

@@ -141,7 +141,8 @@ def test_me_names_the_session_user(client):
     assert client.get("/auth/me", status=401).json == {"error": "log in first"}
     register(client, "Ann@Example.com")
     res = client.get("/auth/me", status=200)
-    assert res.json == {"user": "ann@example.com"} and res.headers["Cache-Control"] == "no-store"
+    assert res.json == {"user": "ann@example.com", "name": "ann", "avatar": None}
+    assert res.headers["Cache-Control"] == "no-store"
     client.get("/auth/logout")
     client.get("/auth/me", status=401)
 

@@ -1,0 +1,238 @@
+"""The authorization matrix: every route of the app x every kind of caller, from ONE table.
+
+Each row is `"METHOD /path/{param}": (request, {caller: status})`; a route of the app without a row
+(or a row without a route) fails. To add a route, add a row: `request(world, caller)` returns
+(path, body) and may use the world's rooms, users and link tokens; start from a shared status pattern.
+
+Callers and the room they aim at: `anonymous` (no session, the private room), `other` (logged in,
+naming another user where the route names one; else as outsider_public), `outsider_public` (not in the
+public room), `outsider_private` (not in the private room), `invited` (invited to the private room),
+`member`, `owner` (of both rooms), `admin` (ADMIN_USERS, in neither room).
+"""
+
+import re
+import secrets
+from dataclasses import dataclass, replace
+
+import pymongo
+import pytest
+import webtest
+
+from chat import create_app
+from scripts.sample_images import png
+from settings import Settings
+from tests.helpers import PASSWORD
+
+AUTHZ_DB = "chat_authz"
+CALLERS = ("anonymous", "other", "outsider_public", "outsider_private", "invited", "member", "owner", "admin")
+USERS = {
+    "other": "other@example.com",
+    "outsider_public": "outsider@example.com",
+    "outsider_private": "outsider@example.com",
+    "invited": "invited@example.com",
+    "member": "member@example.com",
+    "owner": "owner@example.com",
+    "admin": "admin@example.com",
+}
+NEWCOMER = "newcomer@example.com"  # invited by the invite rows
+
+
+def pattern(anonymous=401, other=None, outsider_public=None, outsider_private=None, invited=None, **rest) -> dict:
+    """A row's statuses: every caller named, `other` defaulting to outsider_public, invited to outsider_private."""
+    statuses = {
+        "anonymous": anonymous,
+        "outsider_public": outsider_public,
+        "outsider_private": outsider_private,
+        "invited": invited if invited is not None else outsider_private,
+        **rest,
+    }
+    statuses["other"] = other if other is not None else outsider_public
+    assert set(statuses) == set(CALLERS), statuses
+    return statuses
+
+
+def everyone(status: int, anonymous: int = 401) -> dict:
+    return {caller: anonymous if caller == "anonymous" else status for caller in CALLERS}
+
+
+# The seed's member-only routes: a public room's outsider gets 403, a private room is as if it did not exist (400).
+SEED_MEMBERS_ONLY = pattern(outsider_public=403, outsider_private=400, member=200, owner=200, admin=400)
+# The new room routes: the same, with 404 for a room that does not exist.
+MEMBERS_ONLY = pattern(outsider_public=403, outsider_private=404, member=200, owner=200, admin=404)
+# Moderation: the owner and admins; a member is refused, a private room's outsider does not see it.
+OWNER_OR_ADMIN = pattern(outsider_public=403, outsider_private=404, member=403, owner=200, admin=200)
+
+
+@dataclass
+class World:
+    public: str
+    private: str
+    public_link: str
+    private_link: str
+    image: str
+
+    def room(self, caller: str) -> str:
+        return self.public if caller in ("other", "outsider_public") else self.private
+
+    def me(self, caller: str) -> str:
+        return USERS.get(caller, USERS["outsider_public"])
+
+    def named(self, caller: str) -> str:
+        """The user a route's userid names: someone else for `other`, else the caller."""
+        return USERS["owner"] if caller == "other" else self.me(caller)
+
+    def link(self, caller: str) -> str:
+        return self.public_link if caller in ("other", "outsider_public") else self.private_link
+
+
+def room_body(world, caller):
+    return {"userid": world.named(caller), "action": "enter", "roomid": world.room(caller)}
+
+
+TABLE = {
+    "GET /": (lambda w, c: ("/", None), everyone(200, 200)),
+    "GET /static/{path}": (lambda w, c: ("/static/chat.css", None), everyone(200, 200)),
+    "GET /healthz": (lambda w, c: ("/healthz", None), everyone(200, 200)),
+    "GET /v1/openapi.json": (lambda w, c: ("/v1/openapi.json", None), everyone(200, 200)),
+    "POST /auth/register": (
+        lambda w, c: ("/auth/register", {"username": f"n{secrets.token_hex(4)}@example.com", "password": PASSWORD}),
+        everyone(201, 201),
+    ),
+    "POST /auth/login": (
+        lambda w, c: ("/auth/login", {"username": w.me(c), "password": PASSWORD if c != "anonymous" else "wrong!!!"}),
+        everyone(200, 401),
+    ),
+    "GET /auth/logout": (lambda w, c: ("/auth/logout", None), everyone(200, 200)),
+    "POST /auth/logout": (lambda w, c: ("/auth/logout", None), everyone(200, 200)),
+    "GET /auth/me": (lambda w, c: ("/auth/me", None), everyone(200)),
+    "GET /v1/room/{userid}": (lambda w, c: (f"/v1/room/{w.named(c)}", None), {**everyone(200), "other": 403}),
+    "POST /v1/room": (
+        lambda w, c: ("/v1/room", room_body(w, c)),
+        pattern(other=403, outsider_public=200, outsider_private=400, invited=200, member=200, owner=200, admin=400),
+    ),
+    "GET /v1/logs/{roomid}": (lambda w, c: (f"/v1/logs/{w.room(c)}", None), SEED_MEMBERS_ONLY),
+    "POST /v1/logs/{roomid}": (
+        lambda w, c: (f"/v1/logs/{w.room(c)}", {"m": "hello"}),
+        {**SEED_MEMBERS_ONLY, "member": 201, "owner": 201},
+    ),
+    "GET /v1/events/{roomid}": (lambda w, c: (f"/v1/events/{w.room(c)}", None), SEED_MEMBERS_ONLY),
+    "GET /v1/stats": (lambda w, c: ("/v1/stats", None), everyone(200)),
+    "POST /v1/image": (lambda w, c: ("/v1/image", "IMAGE"), everyone(200)),
+    "GET /media/{name}": (lambda w, c: (w.image, None), everyone(200, 200)),
+    "GET /favicon.ico": (lambda w, c: ("/favicon.ico", None), everyone(200, 200)),
+    "POST /v1/rooms/{roomid}/read": (lambda w, c: (f"/v1/rooms/{w.room(c)}/read", {"id": 1}), MEMBERS_ONLY),
+    "GET /v1/mentions": (lambda w, c: ("/v1/mentions", None), everyone(200)),
+    "PUT /v1/profile": (lambda w, c: ("/v1/profile", {"name": "A Name"}), everyone(200)),
+    "GET /v1/users/{userid}": (lambda w, c: (f"/v1/users/{USERS['owner']}", None), everyone(200)),
+    "POST /v1/dm": (lambda w, c: ("/v1/dm", {"userid": USERS["owner"]}), everyone(200)),
+    "GET /v1/invites": (lambda w, c: ("/v1/invites", None), everyone(200)),
+    "DELETE /v1/invites/{roomid}": (lambda w, c: (f"/v1/invites/{w.room(c)}", None), everyone(204)),
+    "POST /v1/rooms/{roomid}/invites": (
+        lambda w, c: (f"/v1/rooms/{w.room(c)}/invites", {"userid": NEWCOMER}),
+        {**MEMBERS_ONLY, "member": 201, "owner": 201},
+    ),
+    "POST /v1/rooms/{roomid}/links": (
+        lambda w, c: (f"/v1/rooms/{w.room(c)}/links", {}),
+        {**MEMBERS_ONLY, "member": 201, "owner": 201},
+    ),
+    "DELETE /v1/rooms/{roomid}/links/{token}": (
+        lambda w, c: (f"/v1/rooms/{w.room(c)}/links/{w.link(c)}", None),
+        {**OWNER_OR_ADMIN, "owner": 204, "admin": 204},
+    ),
+    "POST /v1/join/{token}": (lambda w, c: (f"/v1/join/{w.link(c)}", None), everyone(200)),
+    "GET /v1/rooms/{roomid}/members": (
+        lambda w, c: (f"/v1/rooms/{w.room(c)}/members", None),
+        {**MEMBERS_ONLY, "admin": 200},
+    ),
+    "POST /v1/rooms/{roomid}/typing": (
+        lambda w, c: (f"/v1/rooms/{w.room(c)}/typing", {}),
+        {**MEMBERS_ONLY, "member": 204, "owner": 204},
+    ),
+    "PATCH /v1/rooms/{roomid}": (lambda w, c: (f"/v1/rooms/{w.room(c)}", {"name": "renamed"}), OWNER_OR_ADMIN),
+    "DELETE /v1/rooms/{roomid}": (
+        lambda w, c: (f"/v1/rooms/{w.room(c)}", None),
+        {**OWNER_OR_ADMIN, "owner": 403, "admin": 204},
+    ),
+    "DELETE /v1/rooms/{roomid}/members/{userid}": (
+        lambda w, c: (f"/v1/rooms/{w.room(c)}/members/{USERS['member']}", None),
+        {**OWNER_OR_ADMIN, "owner": 204, "admin": 204},
+    ),
+}
+
+
+def route_key(route) -> str:
+    return f"{route.method} " + re.sub(r"<([^:>]+)(:[^>]*)?>", r"{\1}", route.rule)
+
+
+@pytest.fixture(scope="module")
+def app(mongo_server, tmp_path_factory):
+    with pymongo.MongoClient(mongo_server.uri(AUTHZ_DB)) as client:
+        client.drop_database(AUTHZ_DB)
+    settings = Settings(
+        mongodb_uri=mongo_server.uri(AUTHZ_DB),
+        data_dir=tmp_path_factory.mktemp("authz"),
+        admin_users=frozenset({USERS["admin"]}),
+        register_rate=(10_000, 3600),
+        login_rate_per_address=(10_000, 300),
+        upload_rate=(10_000, 600),
+        invite_rate=(10_000, 3600),
+        link_rate=(10_000, 3600),
+        typing_rate=(10_000, 10),
+        stream_max_seconds=0.1,
+    )
+    built = create_app(replace(settings))  # no REDIS_URL: tasks run in-process, so uploads need no worker
+    store = built.config["chat.store"]
+    for email in {*USERS.values(), NEWCOMER}:
+        store.users.register(email, PASSWORD)
+    yield built
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def image(app):
+    uploader = session_for(app, USERS["owner"])
+    return uploader.post("/v1/image", upload_files=[("file", "a.png", png())]).json["url"]
+
+
+def session_for(app, email: str | None) -> webtest.TestApp:
+    if email is None:
+        return webtest.TestApp(app)
+    token = app.config["chat.store"].sessions.open(email)
+    return webtest.TestApp(app, extra_environ={"HTTP_COOKIE": f"session={token}"})
+
+
+def build_world(app, image: str) -> World:
+    """Fresh rooms for one case: the owner's public and private rooms, the member in both, one invitation."""
+    store = app.config["chat.store"]
+    owner, member = USERS["owner"], USERS["member"]
+    public, private = store.rooms.create(owner, "public"), store.rooms.create(owner, "private", "private")
+    for roomid in (public, private):
+        store.invites.invite(owner, roomid, member)
+        store.rooms.enter(member, roomid)
+    store.invites.invite(owner, private, USERS["invited"])
+    links = [store.invites.create_link(owner, roomid, 3600, None)["token"] for roomid in (public, private)]
+    return World(public, private, *links, image)
+
+
+def test_every_route_has_a_row_and_every_row_a_route(app):
+    assert {route_key(route) for route in app.routes} == set(TABLE)
+
+
+@pytest.mark.parametrize("key", sorted(TABLE))
+def test_authorization_matrix(app, image, key):
+    request, statuses = TABLE[key]
+    method = key.split(" ", 1)[0]
+    failures = []
+    for caller in CALLERS:
+        world = build_world(app, image)
+        client = session_for(app, None if caller == "anonymous" else world.me(caller))
+        path, body = request(world, caller)
+        if body == "IMAGE":
+            res = client.post(path, upload_files=[("file", "a.png", png())], status="*")
+        elif body is None:
+            res = client.request(path, method=method, status="*")
+        else:
+            res = getattr(client, f"{method.lower()}_json")(path, body, status="*")
+        if res.status_int != statuses[caller]:
+            failures.append(f"{caller}: {res.status_int} (expected {statuses[caller]}) {res.body[:120]!r}")
+    assert not failures, failures
