@@ -1,5 +1,7 @@
 """The data layer: plain dicts in, plain dicts out, domain errors; no bottle, no celery."""
 
+import functools
+
 import pymongo
 import redis as redis_lib
 
@@ -8,7 +10,7 @@ from store.activity import Activity
 from store.bus import Bus, MemoryBus, RedisBus
 from store.fanout import Fanout
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
-from store.messages import Messages, public_message
+from store.messages import Messages, render_messages
 from store.rooms import Rooms
 from store.sessions import Sessions
 from store.stats import Stats
@@ -43,9 +45,9 @@ class Store:
         self.activity = Activity(self.db, on_activity)
         self.users = Users(self.db, self.activity)
         self.sessions = Sessions(self.db, self.activity, session_days)
-        self.timeline = Timeline(self.db, public_message)
+        self.timeline = Timeline(self.db, functools.partial(render_messages, self.db))
         self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline)
-        self.messages = Messages(self.db, self.activity, self.bus, self.limiter)
+        self.messages = Messages(self.db, self.activity, self.bus, self.limiter, self.timeline)
         self.stats = Stats(self.db)
 
     def ensure_indexes(self) -> None:
