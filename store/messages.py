@@ -129,9 +129,9 @@ REFERENCE = {"_id": 0, "id": 1, "m": 1, "u": 1, "deleted": 1}
 class Unchanged(Exception):
     """A change that changes nothing (a retry): the transaction is abandoned, no position is taken."""
 
-    def __init__(self, doc: dict):
+    def __init__(self, answer: dict):
         super().__init__("unchanged")
-        self.doc = doc
+        self.answer = answer  # what the change answers: the same as when it was made
 
 
 def public_reactions(doc: dict) -> list[dict]:
@@ -259,7 +259,7 @@ class Messages:
             if doc.get("deleted"):
                 raise MessageDeleted(message_id)
             if doc["m"] == text:
-                raise Unchanged(doc)
+                raise Unchanged(render_messages(self._db, roomid, [doc], session)[0])
             update = {"m": text, "edited": t, "c": room["changed"]}
             self._db.messages.update_one({"_id": doc["_id"]}, {"$set": update}, session=session)
             if "act" in doc:  # the activity log shows the message as it stands
@@ -268,7 +268,7 @@ class Messages:
             message = render_messages(self._db, roomid, [doc], session)[0]
             return doc, message, "edit", message
 
-        return self._change(user, roomid, message_id, change)[1]
+        return self._change(user, roomid, message_id, change)
 
     def delete(self, user: str, roomid: str, message_id: int, admin: bool = False) -> dict:
         """Delete a message (its author, the room's owner, or an admin): its tombstone; again: the same tombstone.
@@ -279,7 +279,7 @@ class Messages:
             if user not in (doc["u"], room.get("owner")) and not admin:
                 raise Forbidden("only its author, the room's owner or an admin may delete a message")
             if doc.get("deleted"):
-                raise Unchanged(doc)
+                raise Unchanged(tombstone(doc))
             self._db.messages.update_one(
                 {"_id": doc["_id"]},
                 {"$set": {"deleted": True, "c": room["changed"]}, "$unset": {"m": "", "edited": "", "reactions": ""}},
@@ -291,7 +291,7 @@ class Messages:
             doc.update(deleted=True, c=room["changed"])
             return doc, tombstone(doc), "delete", tombstone(doc)
 
-        return self._change(user, roomid, message_id, change, admin=admin)[1]
+        return self._change(user, roomid, message_id, change, admin=admin)
 
     def react(self, user: str, roomid: str, message_id: int, emoji: str, add: bool) -> dict:
         """Add (or take back) the user's reaction; {"id", "reactions"} as they are now, also for a retry.
@@ -303,9 +303,10 @@ class Messages:
                 raise MessageDeleted(message_id)
             reactions = [{"e": r["e"], "u": list(r["u"])} for r in doc.get("reactions", [])]
             entry = next((r for r in reactions if r["e"] == emoji), None)
+            same = Unchanged({"id": message_id, "reactions": public_reactions(doc)})
             if add:
                 if entry is not None and user in entry["u"]:
-                    raise Unchanged(doc)
+                    raise same
                 if entry is None:
                     if len(reactions) >= REACTIONS_MAX:
                         raise TooManyReactions(message_id)
@@ -314,7 +315,7 @@ class Messages:
                     entry["u"].append(user)
             else:
                 if entry is None or user not in entry["u"]:
-                    raise Unchanged(doc)
+                    raise same
                 entry["u"].remove(user)
                 if not entry["u"]:
                     reactions.remove(entry)
@@ -324,9 +325,9 @@ class Messages:
             answer = {"id": message_id, "reactions": public_reactions(doc)}
             return doc, answer, "react", {"id": message_id, "emoji": emoji, "added": add, **answer}
 
-        return self._change(user, roomid, message_id, change)[1]
+        return self._change(user, roomid, message_id, change)
 
-    def _change(self, user: str, roomid: str, message_id: int, change, admin: bool = False):
+    def _change(self, user: str, roomid: str, message_id: int, change, admin: bool = False) -> dict:
         """One change to a stored message, as one transaction that takes the room's next position.
 
         The room's conditional update comes first: it checks membership and takes the position and
@@ -358,15 +359,10 @@ class Messages:
             with self._room_locks.hold(roomid):
                 doc, answer, event, changed = atomic(self._db, work)
         except Unchanged as same:
-            return same.doc, self._unchanged_answer(roomid, same.doc)
+            return same.answer
         self._cache.put(roomid, [stored(doc)], changed)
         self._bus.publish(roomid, event)
-        return doc, answer
-
-    def _unchanged_answer(self, roomid: str, doc: dict) -> dict:
-        if doc.get("deleted"):
-            return tombstone(doc)
-        return render_messages(self._db, roomid, [doc])[0]
+        return answer
 
     def _room_state(self, user: str, roomid: str) -> tuple[int, int] | None:
         """(newest message id, changes so far) for a member, None for anyone else; RoomGone if there is no room."""

@@ -122,8 +122,9 @@ def test_reactions_count_name_the_first_users_and_retries_change_nothing(talk, n
     assert shown[0]["count"] == USERS_SHOWN + 2
     assert shown[0]["users"] == [ann.user] + [o.user for o in others[: USERS_SHOWN - 1]]
     assert react(bob, roomid, 1, "👨‍👩‍👧‍👦", on=False)["reactions"] == shown[:1]
-    assert react(bob, roomid, 1, "👨‍👩‍👧‍👦", on=False)["reactions"] == shown[:1]  # a retry
-    say(ann, roomid, "plain")
+    assert react(bob, roomid, 1, "👨‍👩‍👧‍👦", on=False) == {"id": 1, "reactions": shown[:1]}  # a retry
+    say(ann, roomid, "none yet")
+    assert react(ann, roomid, 2, "👍", on=False) == {"id": 2, "reactions": []}  # nothing to take back
     assert "reactions" not in logs(ann, roomid)[1]  # none: the field is left out
 
 
