@@ -72,6 +72,43 @@ def test_refusals_follow_the_rules_of_reading(talk, new_user):
     anonymous.put(f"/v1/logs/{roomid}/1/reactions/{quote('👍')}", status=401)
 
 
+MATRIX = {  # who may do what to bob's message in ann's room (ann is its owner); carol is a member
+    "edit": {"anonymous": 401, "stranger": 403, "admin": 403, "carol": 403, "ann": 403, "bob": 200},
+    "delete": {"anonymous": 401, "stranger": 403, "admin": 200, "carol": 403, "ann": 200, "bob": 200},
+    "react": {"anonymous": 401, "stranger": 403, "admin": 403, "carol": 200, "ann": 200, "bob": 200},
+    "unreact": {"anonymous": 401, "stranger": 403, "admin": 403, "carol": 200, "ann": 200, "bob": 200},
+}
+
+
+@pytest.mark.parametrize("change", sorted(MATRIX))
+def test_authorization_matrix(talk, new_user, settings, change):
+    ann, bob, roomid = talk
+    carol = new_user()
+    act(carol, "enter", roomid)
+    with pymongo.MongoClient(settings.mongodb_uri) as client:
+        client.get_default_database().rooms.update_one({"_id": roomid}, {"$set": {"owner": ann.user}})
+    actors = {
+        "anonymous": webtest.TestApp(ann.app),
+        "stranger": new_user(),
+        "admin": new_user("admin@example.com"),
+        "carol": carol,
+        "ann": ann,
+        "bob": bob,
+    }
+    for name, status in MATRIX[change].items():
+        number = say(bob, roomid, f"for {name}")["id"]
+        client = actors[name]
+        if change == "edit":
+            client.patch_json(f"/v1/logs/{roomid}/{number}", {"m": "changed"}, status=status)
+        elif change == "delete":
+            delete(client, roomid, number, status=status)
+        else:
+            react(client, roomid, number, "👍", on=change == "react", status=status)
+        shown = logs(bob, roomid)[-1]
+        if status != 200:
+            assert shown == {"id": number, "m": f"for {name}", "u": bob.user, "t": shown["t"]}, name
+
+
 def test_delete_leaves_a_tombstone_and_no_text_anywhere(talk, settings, new_user):
     ann, bob, roomid = talk
     say(ann, roomid, "keep")
