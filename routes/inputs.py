@@ -62,7 +62,8 @@ def reply_id(value) -> int | None:
     """`reply_to` of a new message: absent, or a message id (a JSON number, or digits in a form)."""
     if value is None:
         return None
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,10}", value):
+    in_form = request.content_type.split(";")[0].strip().lower() != "application/json"
+    if in_form and isinstance(value, str) and re.fullmatch(r"[0-9]{1,10}", value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
         fail(400, f"reply_to must be a message id from 1 to {ID_MAX}")
