@@ -3,6 +3,7 @@
 import re
 import unicodedata
 
+import regex
 from bottle import request
 
 from routes.common import fail
@@ -89,3 +90,48 @@ def display_text(value, field: str, most: int) -> str:
         return clean_display(value, most)
     except ValueError as problem:
         fail(400, f"{field} {problem}")
+
+
+def message_id(value: str) -> int:
+    """A message id from a path: 1..ID_MAX in at most ten digits; 400 otherwise."""
+    if not (re.fullmatch(r"[0-9]{1,10}", value) and 1 <= int(value) <= ID_MAX):
+        fail(400, f"the message id must be a whole number from 1 to {ID_MAX}")
+    return int(value)
+
+
+def reply_id(value) -> int | None:
+    """`reply_to` of a new message: absent, or a message id (a JSON number, or digits in a form)."""
+    if value is None:
+        return None
+    in_form = request.content_type.split(";")[0].strip().lower() != "application/json"
+    if in_form and isinstance(value, str) and re.fullmatch(r"[0-9]{1,10}", value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
+        fail(400, f"reply_to must be a message id from 1 to {ID_MAX}")
+    return value
+
+
+EMOJI_MAX = 16  # code points in one emoji: the longest standard ZWJ sequences (families, kiss) have 11
+# One extended grapheme cluster (the `regex` module follows the current Unicode segmentation rules).
+ONE_CLUSTER = regex.compile(r"\X")
+EMOJI_PART = regex.compile(r"[\p{Emoji}\p{Emoji_Component}\u200d\ufe0f\u20e3\U000e0020-\U000e007f]")
+PICTURE = regex.compile(
+    r"(?V1)[[\p{Extended_Pictographic}\p{Emoji_Presentation}]--[\p{Regional_Indicator}\p{Emoji_Modifier}]]"
+    r"|\p{Regional_Indicator}{2}|[0-9#*]\ufe0f?\u20e3"
+)
+
+
+def one_emoji(value: str) -> str:
+    """`value` when it is one emoji (a single grapheme cluster of emoji code points); 400 otherwise.
+
+    Every code point must be part of emoji (pictographs, skin tones, ZWJ, variation selector 16, keycap,
+    tags, regional indicators), and the cluster must show a picture: a pictograph, a flag (two regional
+    indicators) or a keycap, so a bare digit, `#`, text, controls and invisible characters are refused."""
+    if not (
+        1 <= len(value) <= EMOJI_MAX
+        and ONE_CLUSTER.fullmatch(value)
+        and all(EMOJI_PART.fullmatch(c) for c in value)
+        and PICTURE.search(value)
+    ):
+        fail(400, "the reaction must be one emoji")
+    return value

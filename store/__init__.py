@@ -1,5 +1,7 @@
 """The data layer: plain dicts in, plain dicts out, domain errors; no bottle, no celery."""
 
+import functools
+
 import pymongo
 import redis as redis_lib
 
@@ -10,7 +12,7 @@ from store.bus import Bus, MemoryBus, RedisBus
 from store.fanout import Fanout
 from store.invites import Invites
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
-from store.messages import Messages, public_message
+from store.messages import Messages, render_messages
 from store.presence import MemoryPresence, Presence, RedisPresence
 from store.rooms import Rooms
 from store.sessions import Sessions
@@ -46,12 +48,12 @@ class Store:
         self.activity = Activity(self.db, on_activity)
         self.users = Users(self.db, self.activity)
         self.sessions = Sessions(self.db, self.activity, session_days)
-        self.timeline = Timeline(self.db, public_message)
+        self.timeline = Timeline(self.db, functools.partial(render_messages, self.db))
         self.attention = Attention(self.db)
         self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline, self.attention, self.users.names)
         self.invites = Invites(self.db, self.rooms, self.timeline, self.bus, self.limiter)
         self.presence: Presence = RedisPresence(self.redis) if self.redis else MemoryPresence()
-        self.messages = Messages(self.db, self.activity, self.bus, self.limiter, self.attention)
+        self.messages = Messages(self.db, self.activity, self.bus, self.limiter, self.timeline, self.attention)
         self.stats = Stats(self.db)
 
     def ensure_indexes(self) -> None:

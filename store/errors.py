@@ -31,3 +31,19 @@ class RateLimited(StoreError):
     def __init__(self, retry_after: int):
         super().__init__(f"retry after {retry_after} s")
         self.retry_after = retry_after
+
+
+class NoMessage(NotFound):
+    """The room has no message with that id."""
+
+
+class MessageDeleted(Conflict):
+    """The message was deleted: it can no longer be edited or reacted to."""
+
+
+class TooManyReactions(Conflict):
+    """The message carries the most distinct reactions it may."""
+
+
+class BadReply(StoreError):
+    """A reply names a message that is not in the room."""

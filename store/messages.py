@@ -1,19 +1,20 @@
-"""Conversations: messages numbered 1, 2, 3... per room, read by sequence ranges."""
+"""Conversations: messages numbered 1, 2, 3... per room, read by sequence ranges; edits, deletions, reactions."""
 
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import pymongo
 from pymongo import ReturnDocument
 
-from store.attention import Attention, mentioned
+from store.attention import Attention, deleted_update, mentioned
 from store.bus import Bus
 from store.db import atomic, iso, now
-from store.errors import NotMember, RoomGone
+from store.errors import BadReply, Forbidden, MessageDeleted, NoMessage, NotMember, RoomGone, TooManyReactions
 from store.limits import Limiter
 from store.rooms import member_view, require_room, visible
-from store.timeline import Event
+from store.timeline import Event, Timeline
 
 
 class KeyedLocks:
@@ -43,56 +44,164 @@ class KeyedLocks:
                     del self._locks[key]
 
 
-class MessageCache:
-    """Recently read or posted messages of recently used rooms, in this process.
+@dataclass
+class CachedRoom:
+    """Some of a room's messages as stored, and `mark`: every entry reflects every change numbered up to it."""
 
-    Always coherent without any signal: a message never changes once stored, room ids are never
-    reused, and every read checks the room (and membership) in the database first.
+    mark: int
+    docs: dict[int, dict] = field(default_factory=dict)
+
+
+class MessageCache:
+    """Recently read or posted messages of recently used rooms, in this process, kept coherent by the database.
+
+    Messages change (edits, deletions, reactions), and other processes change them. Every change bumps
+    the room's `changed` counter and stamps the message with the new value (`c`) in one transaction, and
+    every read already reads the room (for membership), `changed` included. A room's entries are served
+    only when its mark has reached that value: before that, the messages changed since the mark are read
+    again (one bounded query on the `(room, c)` index) or, past CATCH_UP_MAX of them, the room is dropped.
+    An entry is replaced only by a version at least as new (by `c`), and entries read at an older room
+    state lower the mark, so no interleaving of threads can leave an old version behind a newer mark.
     """
 
     def __init__(self, rooms: int = 256, per_room: int = 512):
         self._guard = threading.Lock()
-        self._rooms: OrderedDict[str, dict[int, dict]] = OrderedDict()
+        self._rooms: OrderedDict[str, CachedRoom] = OrderedDict()
         self._max_rooms, self._per_room = rooms, per_room
 
-    def get(self, roomid: str, low: int, high: int) -> list[dict] | None:
-        """The messages low..high if all are here, else None."""
+    def get(self, roomid: str, low: int, high: int, changed: int, catch_up) -> list[dict] | None:
+        """The stored messages low..high as of room state `changed` if all are here, else None.
+
+        `catch_up(mark)` returns the messages changed after `mark` (None when there are too many)."""
         with self._guard:
             room = self._rooms.get(roomid)
-            if room is None or any(i not in room for i in range(low, high + 1)):
+            if room is None:
+                return None
+            mark = room.mark
+        if mark < changed:
+            fresh = catch_up(mark)
+            with self._guard:
+                room = self._rooms.get(roomid)
+                if room is None:
+                    return None
+                if fresh is None:
+                    room.docs.clear()
+                else:
+                    self._update(room, fresh, insert=False)
+                if room.mark == mark:  # a put meanwhile may have lowered it: then that lower mark stands
+                    room.mark = changed
+        with self._guard:
+            room = self._rooms.get(roomid)
+            if room is None or room.mark < changed or any(i not in room.docs for i in range(low, high + 1)):
                 return None
             self._rooms.move_to_end(roomid)
-            return [room[i] for i in range(low, high + 1)]
+            return [room.docs[i] for i in range(low, high + 1)]
 
-    def put(self, roomid: str, messages: list[dict]) -> None:
+    def put(self, roomid: str, docs: list[dict], changed: int) -> None:
+        """Keep messages read (or written) when the room's `changed` was at least `changed`."""
         with self._guard:
-            room = self._rooms.setdefault(roomid, {})
+            room = self._rooms.get(roomid)
+            if room is None:
+                room = self._rooms[roomid] = CachedRoom(changed)
+            room.mark = min(room.mark, changed)
             self._rooms.move_to_end(roomid)
-            room.update((m["id"], m) for m in messages)
-            for oldest in sorted(room)[: max(0, len(room) - self._per_room)]:
-                del room[oldest]
+            self._update(room, docs)
+            for oldest in sorted(room.docs)[: max(0, len(room.docs) - self._per_room)]:
+                del room.docs[oldest]
             while len(self._rooms) > self._max_rooms:
                 self._rooms.popitem(last=False)
 
+    @staticmethod
+    def _update(room: CachedRoom, docs: list[dict], insert: bool = True) -> None:
+        for doc in docs:
+            held = room.docs.get(doc["id"])
+            if (held is None and insert) or (held is not None and held.get("c", 0) <= doc.get("c", 0)):
+                room.docs[doc["id"]] = doc
 
-def public_message(doc: dict) -> dict:
-    return {"id": doc["id"], "m": doc["m"], "u": doc["u"], "t": iso(doc["t"])}
+
+REPLY_SNIPPET = 200  # characters of the replied-to message a reply shows
+USERS_SHOWN = 10  # users a reaction names (the first, in reaction order); `count` counts them all
+REACTIONS_MAX = 20  # distinct reactions per message
+CATCH_UP_MAX = 256  # changed messages re-read to bring a cached room up to date; past that it is dropped
+STORED = {"_id": 0, "id": 1, "m": 1, "u": 1, "t": 1, "edited": 1, "deleted": 1, "reactions": 1, "reply": 1, "c": 1}
+REFERENCE = {"_id": 0, "id": 1, "m": 1, "u": 1, "deleted": 1}
+
+
+class Unchanged(Exception):
+    """A change that changes nothing (a retry): the transaction is abandoned, no position is taken."""
+
+    def __init__(self, answer: dict):
+        super().__init__("unchanged")
+        self.answer = answer  # what the change answers: the same as when it was made
+
+
+def public_reactions(doc: dict) -> list[dict]:
+    return [{"emoji": r["e"], "count": len(r["u"]), "users": r["u"][:USERS_SHOWN]} for r in doc.get("reactions", [])]
+
+
+def tombstone(doc: dict) -> dict:
+    return {"id": doc["id"], "u": doc["u"], "t": iso(doc["t"]), "deleted": True}
+
+
+def reference(doc: dict | None, message_id: int) -> dict:
+    """What a reply shows of the message it answers, as that message is now."""
+    if doc is None or doc.get("deleted"):
+        return {"id": message_id, "u": doc["u"] if doc else None, "deleted": True}
+    return {"id": message_id, "u": doc["u"], "m": doc["m"][:REPLY_SNIPPET]}
+
+
+def public_message(doc: dict, replied: dict[int, dict] | None = None) -> dict:
+    """A stored message as the API shows it now; `replied` holds the messages its reply may name."""
+    if doc.get("deleted"):
+        return tombstone(doc)
+    message = {"id": doc["id"], "m": doc["m"], "u": doc["u"], "t": iso(doc["t"])}
+    if "edited" in doc:
+        message["edited"] = iso(doc["edited"])
+    if doc.get("reactions"):
+        message["reactions"] = public_reactions(doc)
+    if "reply" in doc:
+        message["reply_to"] = reference((replied or {}).get(doc["reply"]), doc["reply"])
+    return message
+
+
+def render_messages(db, roomid: str, docs: list[dict], session=None) -> list[dict]:
+    """Stored messages as the API shows them now: the messages their replies name come in one query."""
+    known = {d["id"]: d for d in docs}
+    wanted = sorted({d["reply"] for d in docs if "reply" in d and not d.get("deleted")} - known.keys())
+    if wanted:
+        for ref in db.messages.find({"room": roomid, "id": {"$in": wanted}}, REFERENCE, session=session):
+            known[ref["id"]] = ref
+    return [public_message(d, known) for d in docs]
+
+
+def stored(doc: dict) -> dict:
+    """The part of a message document that the cache keeps and the API shows."""
+    return {k: v for k, v in doc.items() if k in STORED and k != "_id"}
 
 
 class Messages:
-    def __init__(self, db, activity, bus: Bus, limiter: Limiter, attention: Attention):
+    def __init__(self, db, activity, bus: Bus, limiter: Limiter, timeline: Timeline, attention: Attention):
         self._attention = attention
         self._db = db
         self._activity = activity
         self._bus = bus
         self._limiter = limiter
+        self._timeline = timeline
         self._room_locks = KeyedLocks()
         self._cache = MessageCache()
 
     def post(
-        self, user: str, roomid: str, text: str, cid: str | None = None, rate: tuple[int, int] | None = None
+        self,
+        user: str,
+        roomid: str,
+        text: str,
+        cid: str | None = None,
+        rate: tuple[int, int] | None = None,
+        reply_to: int | None = None,
     ) -> tuple[dict, bool]:
-        """Store a message; return it and whether it is new (False: the same cid was posted before)."""
+        """Store a message; return it and whether it is new (False: the same cid was posted before).
+
+        BadReply when `reply_to` is not a message of this room."""
         if cid is not None:
             first = self._by_cid(user, roomid, cid)
             if first:
@@ -107,48 +216,191 @@ class Messages:
                 {"_id": roomid, "members": user},
                 {"$inc": {"seq": 1, "ev": 1}, "$set": {"active": t, "posted": t}},
                 # The members only when the text may mention someone: a big room's list is not read per post.
-                projection={"seq": 1, "ev": 1, **({"members": 1} if "@" in text else {})},
+                projection={"seq": 1, "ev": 1, "changed": 1, **({"members": 1} if "@" in text else {})},
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
             if room is None:
                 require_room(self._db, roomid, session, user)
                 raise NotMember(roomid)
-            doc = {"room": roomid, "id": room["seq"], "ev": room["ev"], "u": user, "m": text, "t": t}
+            if reply_to is not None and not 1 <= reply_to < room["seq"]:
+                raise BadReply(reply_to)  # ids are dense and never reused: below seq means it exists
+            entry = self._activity.record(user, "message", text, session=session, t=t)
+            doc = {"room": roomid, "id": room["seq"], "ev": room["ev"], "u": user, "m": text, "t": t, "act": entry}
             if cid is not None:
                 doc["cid"] = cid
+            if reply_to is not None:
+                doc["reply"] = reply_to
             mentions = mentioned(text, room.get("members", []), user)
             if mentions:
                 doc["mentions"] = mentions
             self._db.messages.insert_one(doc, session=session)
             self._attention.mention(session, roomid, doc["id"], mentions, t)
             self._attention.move(session, roomid, user, doc["id"], t)  # one's own message is read
-            self._activity.record(user, "message", text, session=session, t=t)
-            return doc
+            return doc, room.get("changed", 0)
 
         try:
             with self._room_locks.hold(roomid):
-                doc = atomic(self._db, work)
+                doc, changed = atomic(self._db, work)
         except pymongo.errors.DuplicateKeyError:
             first = self._by_cid(user, roomid, cid) if cid is not None else None
             if first is None:
                 raise
             return first, False
-        message = public_message(doc)
-        self._cache.put(roomid, [message])
+        self._cache.put(roomid, [stored(doc)], changed)
+        message = render_messages(self._db, roomid, [doc])[0]
         self._bus.publish(roomid, Event("message", message, doc["ev"], str(doc["id"])))
         return message, True
 
     def _by_cid(self, user: str, roomid: str, cid: str) -> dict | None:
-        doc = self._db.messages.find_one({"room": roomid, "u": user, "cid": cid})
-        return public_message(doc) if doc else None
+        doc = self._db.messages.find_one({"room": roomid, "u": user, "cid": cid}, STORED)
+        return render_messages(self._db, roomid, [doc])[0] if doc else None
 
-    def last_id_for(self, user: str, roomid: str) -> int | None:
-        """The newest message id for a member, None for anyone else; RoomGone if the room does not exist."""
-        room = self._db.rooms.find_one({"_id": roomid}, {"seq": 1, **member_view(user)})
+    def edit(self, user: str, roomid: str, message_id: int, text: str) -> dict:
+        """Replace the text of the user's own message; the message as it is now.
+
+        RoomGone / NotMember / NoMessage; Forbidden for someone else's message; MessageDeleted."""
+
+        def change(session, room, doc, t):
+            if doc["u"] != user:
+                raise Forbidden("only its author may edit a message")
+            if doc.get("deleted"):
+                raise MessageDeleted(message_id)
+            if doc["m"] == text:
+                raise Unchanged(render_messages(self._db, roomid, [doc], session)[0])
+            update = {"m": text, "edited": t, "c": room["changed"]}
+            mentions = self._mentions_after_edit(session, roomid, doc, text)
+            self._db.messages.update_one(
+                {"_id": doc["_id"]},
+                {"$set": {**update, "mentions": mentions}}
+                if mentions
+                else {"$set": update, "$unset": {"mentions": ""}},
+                session=session,
+            )
+            if "act" in doc:  # the activity log shows the message as it stands
+                self._db.activity.update_one({"_id": doc["act"]}, {"$set": {"m": text}}, session=session)
+            doc = {**doc, **update}
+            message = render_messages(self._db, roomid, [doc], session)[0]
+            return doc, message, "edit", message
+
+        return self._change(user, roomid, message_id, change)
+
+    def delete(self, user: str, roomid: str, message_id: int, admin: bool = False) -> dict:
+        """Delete a message (its author, the room's owner, or an admin): its tombstone; again: the same tombstone.
+
+        The text leaves the message document and the activity log in the same transaction."""
+
+        def change(session, room, doc, t):
+            if user not in (doc["u"], room.get("owner")) and not admin:
+                raise Forbidden("only its author, the room's owner or an admin may delete a message")
+            if doc.get("deleted"):
+                raise Unchanged(tombstone(doc))
+            self._db.messages.update_one(
+                {"_id": doc["_id"]},
+                {
+                    "$set": {"deleted": True, "c": room["changed"]},
+                    "$unset": {"m": "", "edited": "", "reactions": "", "mentions": ""},
+                },
+                session=session,
+            )
+            # Neither unread nor a mention any more: the room keeps the ids of its deleted messages.
+            self._attention.unmention(session, roomid, message_id)
+            self._db.rooms.update_one({"_id": roomid}, deleted_update(message_id), session=session)
+            if "act" in doc:
+                self._db.activity.update_one({"_id": doc["act"]}, {"$set": {"m": ""}}, session=session)
+            doc = {k: v for k, v in doc.items() if k not in ("m", "edited", "reactions", "mentions")}
+            doc.update(deleted=True, c=room["changed"])
+            return doc, tombstone(doc), "delete", tombstone(doc)
+
+        return self._change(user, roomid, message_id, change, admin=admin)
+
+    def react(self, user: str, roomid: str, message_id: int, emoji: str, add: bool) -> dict:
+        """Add (or take back) the user's reaction; {"id", "reactions"} as they are now, also for a retry.
+
+        MessageDeleted; TooManyReactions for a 21st distinct emoji."""
+
+        def change(session, room, doc, t):
+            if doc.get("deleted"):
+                raise MessageDeleted(message_id)
+            reactions = [{"e": r["e"], "u": list(r["u"])} for r in doc.get("reactions", [])]
+            entry = next((r for r in reactions if r["e"] == emoji), None)
+            same = Unchanged({"id": message_id, "reactions": public_reactions(doc)})
+            if add:
+                if entry is not None and user in entry["u"]:
+                    raise same
+                if entry is None:
+                    if len(reactions) >= REACTIONS_MAX:
+                        raise TooManyReactions(message_id)
+                    reactions.append({"e": emoji, "u": [user]})
+                else:
+                    entry["u"].append(user)
+            else:
+                if entry is None or user not in entry["u"]:
+                    raise same
+                entry["u"].remove(user)
+                if not entry["u"]:
+                    reactions.remove(entry)
+            update = {"reactions": reactions, "c": room["changed"]}
+            self._db.messages.update_one({"_id": doc["_id"]}, {"$set": update}, session=session)
+            doc = {**doc, **update}
+            answer = {"id": message_id, "reactions": public_reactions(doc)}
+            return doc, answer, "react", {"id": message_id, "emoji": emoji, "added": add, **answer}
+
+        return self._change(user, roomid, message_id, change)
+
+    def _mentions_after_edit(self, session, roomid: str, doc: dict, text: str) -> list[str]:
+        """Who an edited message mentions now, recorded again (the room's members are read only when needed)."""
+        if "@" not in text and not doc.get("mentions"):
+            return []
+        members = self._db.rooms.find_one({"_id": roomid}, {"members": 1}, session=session)["members"]
+        mentions = mentioned(text, members, doc["u"])
+        self._attention.unmention(session, roomid, doc["id"])
+        self._attention.mention(session, roomid, doc["id"], mentions, doc["t"])
+        return mentions
+
+    def _change(self, user: str, roomid: str, message_id: int, change, admin: bool = False) -> dict:
+        """One change to a stored message, as one transaction that takes the room's next position.
+
+        The room's conditional update comes first: it checks membership and takes the position and
+        `changed`, so concurrent changes to the room queue there (a conflicting transaction is retried
+        after the first commits) and `change` reads the message as no one else can change it meanwhile.
+        `change(session, room, doc, t)` -> (new doc, answer, event kind, event data), or raises
+        Unchanged (a retry: nothing stored, no event) or a domain error (nothing stored)."""
+        t = now()
+
+        def work(session):
+            room = self._db.rooms.find_one_and_update(
+                {"_id": roomid} if admin else {"_id": roomid, "members": user},
+                {"$inc": {"ev": 1, "changed": 1}},
+                projection={"seq": 1, "ev": 1, "changed": 1, "owner": 1},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            if room is None:
+                require_room(self._db, roomid, session, user)  # a private room one is not in: RoomGone
+                raise NotMember(roomid)
+            doc = self._db.messages.find_one({"room": roomid, "id": message_id}, session=session)
+            if doc is None:
+                raise NoMessage(message_id)
+            doc, answer, kind, data = change(session, room, doc, t)
+            event = self._timeline.record(session, roomid, room, kind, user, t, data)
+            return doc, answer, event, room["changed"]
+
+        try:
+            with self._room_locks.hold(roomid):
+                doc, answer, event, changed = atomic(self._db, work)
+        except Unchanged as same:
+            return same.answer
+        self._cache.put(roomid, [stored(doc)], changed)
+        self._bus.publish(roomid, event)
+        return answer
+
+    def _room_state(self, user: str, roomid: str) -> tuple[int, int] | None:
+        """(newest message id, changes so far) for a member, None for anyone else; RoomGone if there is no room."""
+        room = self._db.rooms.find_one({"_id": roomid}, {"seq": 1, "changed": 1, **member_view(user)})
         if not visible(room, user):  # no room, or a private one the user is not in
             raise RoomGone(roomid)
-        return room["seq"] if "members" in room else None
+        return (room["seq"], room.get("changed", 0)) if "members" in room else None
 
     def page(
         self, user: str, roomid: str, limit: int = 100, before: int | None = None, after: int | None = None
@@ -157,27 +409,32 @@ class Messages:
 
         RoomGone / NotMember when the user may not read the room; one query decides both and the range.
         """
-        last = self.last_id_for(user, roomid)
-        if last is None:
+        state = self._room_state(user, roomid)
+        if state is None:
             raise NotMember(roomid)
+        last, changed = state
         if after is not None:
             low = after + 1
             high = min(last, after + limit, before - 1 if before is not None else last)
         else:
             high = min(last, before - 1) if before is not None else last
             low = max(1, high - limit + 1)
-        return self.between(roomid, low, high)
+        return render_messages(self._db, roomid, self._stored_between(roomid, low, high, changed))
 
-    def between(self, roomid: str, low: int, high: int) -> list[dict]:
-        """Messages with low <= id <= high, oldest first: one bounded range on the (room, id) index."""
+    def _stored_between(self, roomid: str, low: int, high: int, changed: int) -> list[dict]:
+        """Stored messages low <= id <= high as of room state `changed`, oldest first: from the cache,
+        or one bounded range on the (room, id) index."""
         if high < low:
             return []
-        cached = self._cache.get(roomid, low, high)
+        cached = self._cache.get(roomid, low, high, changed, lambda mark: self._changed_since(roomid, mark))
         if cached is not None:
             return cached
-        docs = self._db.messages.find(
-            {"room": roomid, "id": {"$gte": low, "$lte": high}}, {"_id": 0, "id": 1, "m": 1, "u": 1, "t": 1}
+        docs = sorted(
+            self._db.messages.find({"room": roomid, "id": {"$gte": low, "$lte": high}}, STORED), key=lambda d: d["id"]
         )
-        messages = [public_message(d) for d in sorted(docs, key=lambda d: d["id"])]
-        self._cache.put(roomid, messages)
-        return messages
+        self._cache.put(roomid, docs, changed)
+        return docs
+
+    def _changed_since(self, roomid: str, mark: int) -> list[dict] | None:
+        docs = list(self._db.messages.find({"room": roomid, "c": {"$gt": mark}}, STORED).limit(CATCH_UP_MAX + 1))
+        return None if len(docs) > CATCH_UP_MAX else docs

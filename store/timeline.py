@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from store.db import iso
 
 PAGE = 500  # positions per read while replaying
+# Kinds whose data is a message as it is now: stored as the message id alone and rendered when replayed,
+# so no copy of a message's text outlives its deletion.
+RENDERED = frozenset({"edit"})
 TOKEN = re.compile(r"([0-9]{1,16})(?:\.([0-9]{1,16}))?")
 
 
@@ -43,21 +46,18 @@ def parse_token(text: str) -> tuple[int, int | None] | None:
 class Timeline:
     """Records events inside their change's transaction and replays them in bounded pages."""
 
-    def __init__(self, db, render_message):
+    def __init__(self, db, render_messages):
         self._db = db
-        self._render = render_message  # message document -> the message as the API shows it now
+        self._render = render_messages  # (roomid, message documents) -> the messages as the API shows them now
 
     def record(self, session, roomid: str, room: dict, kind: str, user: str, t, data: dict | None = None) -> Event:
         """Store an event at the position `room` (the room after its update) was given; return it."""
         payload = {"u": user, "t": iso(t), **(data or {})}
+        kept = {"id": payload["id"]} if kind in RENDERED else payload
         self._db.events.insert_one(
-            {"room": roomid, "ev": room["ev"], "seq": room["seq"], "kind": kind, "d": payload}, session=session
+            {"room": roomid, "ev": room["ev"], "seq": room["seq"], "kind": kind, "d": kept}, session=session
         )
         return Event(kind, payload, room["ev"], token_for(room["seq"], room["ev"]))
-
-    def message_event(self, doc: dict) -> Event:
-        """The `message` event of a stored message (its SSE id is the message id)."""
-        return Event("message", self._render(doc), doc["ev"], str(doc["id"]))
 
     def position_of(self, roomid: str, token: tuple[int, int | None], newest: int) -> int:
         """The position a parsed resume point names, at most `newest` (a point beyond the end is the end)."""
@@ -74,9 +74,21 @@ class Timeline:
         if high < low:
             return []
         span = {"room": roomid, "ev": {"$gte": low, "$lte": high}}
-        found = [self.message_event(doc) for doc in self._db.messages.find(span)]
-        for doc in self._db.events.find(span):
-            found.append(Event(doc["kind"], doc["d"], doc["ev"], token_for(doc["seq"], doc["ev"])))
+        docs = list(self._db.messages.find(span))
+        found = [
+            Event("message", message, doc["ev"], str(doc["id"]))
+            for doc, message in zip(docs, self._render(roomid, docs), strict=True)
+        ]
+        others = list(self._db.events.find(span))
+        # An edit replays the message as it is now (one query for the page's edited messages).
+        edited = sorted({doc["d"]["id"] for doc in others if doc["kind"] in RENDERED})
+        now_shown = {}
+        if edited:
+            targets = list(self._db.messages.find({"room": roomid, "id": {"$in": edited}}))
+            now_shown = {m["id"]: m for m in self._render(roomid, targets)}
+        for doc in others:
+            data = now_shown.get(doc["d"]["id"], doc["d"]) if doc["kind"] in RENDERED else doc["d"]
+            found.append(Event(doc["kind"], data, doc["ev"], token_for(doc["seq"], doc["ev"])))
         return sorted(found, key=lambda event: event.position)
 
     def after(self, roomid: str, sent: int, high: int):

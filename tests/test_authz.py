@@ -116,6 +116,23 @@ TABLE = {
         {**SEED_MEMBERS_ONLY, "member": 201, "owner": 201},
     ),
     "GET /v1/events/{roomid}": (lambda w, c: (f"/v1/events/{w.room(c)}", None), SEED_MEMBERS_ONLY),
+    # Message 1 of each room is the owner's: only its author edits it; its author, the owner or an admin deletes it.
+    "PATCH /v1/logs/{roomid}/{id}": (
+        lambda w, c: (f"/v1/logs/{w.room(c)}/1", {"m": "edited"}),
+        {**SEED_MEMBERS_ONLY, "member": 403},
+    ),
+    "DELETE /v1/logs/{roomid}/{id}": (
+        lambda w, c: (f"/v1/logs/{w.room(c)}/1", None),
+        {**SEED_MEMBERS_ONLY, "member": 403, "admin": 200},
+    ),
+    "PUT /v1/logs/{roomid}/{id}/reactions/{emoji}": (
+        lambda w, c: (f"/v1/logs/{w.room(c)}/1/reactions/%F0%9F%91%8D", None),
+        SEED_MEMBERS_ONLY,
+    ),
+    "DELETE /v1/logs/{roomid}/{id}/reactions/{emoji}": (
+        lambda w, c: (f"/v1/logs/{w.room(c)}/1/reactions/%F0%9F%91%8D", None),
+        SEED_MEMBERS_ONLY,
+    ),
     "GET /v1/stats": (lambda w, c: ("/v1/stats", None), everyone(200)),
     "POST /v1/image": (lambda w, c: ("/v1/image", "IMAGE"), everyone(200)),
     "GET /media/{name}": (lambda w, c: (w.image, None), everyone(200, 200)),
@@ -210,6 +227,8 @@ def build_world(app, image: str) -> World:
         store.invites.invite(owner, roomid, member)
         store.rooms.enter(member, roomid)
     store.invites.invite(owner, private, USERS["invited"])
+    for roomid in (public, private):
+        store.messages.post(owner, roomid, "hello")
     links = [store.invites.create_link(owner, roomid, 3600, None)["token"] for roomid in (public, private)]
     return World(public, private, *links, image)
 

@@ -57,7 +57,7 @@ def fuzz_cases():
 @pytest.fixture
 def target(make_app, memory_settings):
     """The app, its store, and the values that reach the happy paths: a user, a room that a second
-    member keeps alive, an image (tasks run in-process: no worker needed), a static file."""
+    member keeps alive, with messages, an image (tasks run in-process: no worker needed), a static file."""
     app = make_app(
         replace(
             memory_settings, login_rate_per_address=(10_000, 300), upload_rate=(10_000, 600), stream_max_seconds=0.1
@@ -68,6 +68,9 @@ def target(make_app, memory_settings):
     for email in (user, other):
         store.users.register(email, PASSWORD)
     roomid = store.rooms.create(other, "fuzz room")
+    store.rooms.enter(user, roomid)
+    for text in ("first", "second", "third"):  # messages to edit, delete, react and reply to
+        store.messages.post(user, roomid, text)
     uploader = webtest.TestApp(app)
     uploader.post_json("/auth/login", {"username": user, "password": PASSWORD})
     url = uploader.post("/v1/image", upload_files=[("file", "a.png", IMAGE)]).json["url"]
@@ -79,6 +82,9 @@ def target(make_app, memory_settings):
         "file": IMAGE,
         "name": url.removeprefix("/media/"),
         "path": "chat.css",
+        "id": 2,
+        "reply_to": 1,
+        "emoji": "👍",
     }
     return app, store, known
 

@@ -306,7 +306,8 @@ def test_hostile_path_parameters_are_400(ann, unchanged, path, body):
     assert ann.get(path, status=400).json == body
 
 
-@pytest.mark.parametrize("path", ["/v1/logs/..%2f..%2fetc", "/v1/logs/a/b", "/v1/events/a%2fb"])
+# /v1/logs/<roomid>/<id> exists for PATCH and DELETE (GET there is 405): three segments name no route.
+@pytest.mark.parametrize("path", ["/v1/logs/..%2f..%2fetc", "/v1/logs/a/b/c", "/v1/events/a%2fb"])
 def test_a_slash_in_a_path_parameter_is_404(ann, unchanged, path):
     assert ann.get(path, status=404).json["error"]
 
