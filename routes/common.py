@@ -8,7 +8,7 @@ from bottle import HTTPResponse, abort, request, response
 BODY_LIMIT = 64 * 1024
 SESSION_COOKIE = "session"
 # Where an error is answered as JSON rather than as the HTML error page.
-JSON_ERROR_PREFIXES = ("/auth/", "/v1/room", "/v1/logs", "/v1/events", "/v1/openapi")
+JSON_ERROR_PREFIXES = ("/auth/", "/v1/room", "/v1/logs", "/v1/events", "/v1/openapi", "/v1/search")
 
 
 def wants_json_errors() -> bool:

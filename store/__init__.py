@@ -10,6 +10,7 @@ from store.fanout import Fanout
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
 from store.messages import Messages, public_message
 from store.rooms import Rooms
+from store.search import Search
 from store.sessions import Sessions
 from store.stats import Stats
 from store.streams import MemoryStreams, RedisStreams, StreamSlots
@@ -44,8 +45,9 @@ class Store:
         self.users = Users(self.db, self.activity)
         self.sessions = Sessions(self.db, self.activity, session_days)
         self.timeline = Timeline(self.db, public_message)
-        self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline)
-        self.messages = Messages(self.db, self.activity, self.bus, self.limiter)
+        self.search = Search(self.db)
+        self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline, self.search)
+        self.messages = Messages(self.db, self.activity, self.bus, self.limiter, self.search)
         self.stats = Stats(self.db)
 
     def ensure_indexes(self) -> None:

@@ -10,8 +10,8 @@ class Activity:
         self._db = db
         self.on_record = on_record  # called after each entry (inside its transaction): the stats nudge
 
-    def record(self, user: str, act: str, text: str = "", session=None, t=None) -> None:
-        """Append an entry; pass the transaction's session so it commits with the action."""
+    def record(self, user: str, act: str, text: str = "", session=None, t=None) -> int:
+        """Append an entry and return its id; pass the transaction's session so it commits with the action."""
         assert act in ACTS, act
         entry_id = next_value(self._db, "activity")
         self._db.activity.insert_one(
@@ -19,6 +19,7 @@ class Activity:
         )
         if self.on_record is not None:
             self.on_record()
+        return entry_id
 
 
 def public_entry(doc: dict) -> dict:

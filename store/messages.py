@@ -79,8 +79,9 @@ def public_message(doc: dict) -> dict:
 
 
 class Messages:
-    def __init__(self, db, activity, bus: Bus, limiter: Limiter):
+    def __init__(self, db, activity, bus: Bus, limiter: Limiter, search=None):
         self._db = db
+        self._search = search
         self._activity = activity
         self._bus = bus
         self._limiter = limiter
@@ -115,7 +116,9 @@ class Messages:
             if cid is not None:
                 doc["cid"] = cid
             self._db.messages.insert_one(doc, session=session)
-            self._activity.record(user, "message", text, session=session, t=t)
+            order = self._activity.record(user, "message", text, session=session, t=t)
+            if self._search is not None:  # the index commits with the text (bench/search_post.py measures it off)
+                self._search.index(session, roomid, doc["id"], text, user, order)
             return doc
 
         try:
@@ -143,16 +146,26 @@ class Messages:
         return room["seq"] if "members" in room else None
 
     def page(
-        self, user: str, roomid: str, limit: int = 100, before: int | None = None, after: int | None = None
+        self,
+        user: str,
+        roomid: str,
+        limit: int = 100,
+        before: int | None = None,
+        after: int | None = None,
+        around: int | None = None,
     ) -> list[dict]:
-        """Oldest first: messages after `after` (catching up), else the newest before `before` (or overall).
+        """Oldest first: messages after `after` (catching up), else the newest before `before` (or overall);
+        or the `limit` ids centred on `around` (half older, the rest newer, shifted to stay within 1..newest).
 
         RoomGone / NotMember when the user may not read the room; one query decides both and the range.
         """
         last = self.last_id_for(user, roomid)
         if last is None:
             raise NotMember(roomid)
-        if after is not None:
+        if around is not None:
+            low = max(1, min(around - (limit - 1) // 2, last - limit + 1))
+            high = min(last, low + limit - 1)
+        elif after is not None:
             low = after + 1
             high = min(last, after + limit, before - 1 if before is not None else last)
         else:

@@ -27,8 +27,9 @@ def public_room(doc: dict) -> dict:
 class Rooms:
     """Every transition is one conditional update inside a transaction with its activity entry."""
 
-    def __init__(self, db, activity, bus: Bus, timeline: Timeline):
+    def __init__(self, db, activity, bus: Bus, timeline: Timeline, search):
         self._db = db
+        self._search = search
         self._activity = activity
         self._bus = bus
         self._timeline = timeline
@@ -110,6 +111,7 @@ class Rooms:
             # The room is gone, so nothing can read or add to its conversation any more.
             self._db.messages.delete_many({"room": roomid})
             self._timeline.drop_room(roomid)
+            self._search.drop_room(roomid)
             self._bus.publish(roomid, Event("deleted", {"roomid": roomid, "t": iso(t)}, None, None))
         else:
             self._bus.publish(roomid, event)
