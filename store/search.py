@@ -263,10 +263,11 @@ class Search:
 
     # Reads.
 
-    def expand(self, prefix: str) -> list[str]:
-        """The indexed words starting with `prefix`, shortest first, at most PREFIX_TERMS (the word itself too)."""
+    def expand(self, prefix: str) -> tuple[list[str], bool]:
+        """The indexed words starting with `prefix`, shortest first, at most PREFIX_TERMS; and whether that is all."""
         docs = self._db.words.find({"w": {"$gte": prefix, "$lt": prefix + _HIGHEST}}, {"_id": 0, "w": 1})
-        return sorted((d["w"] for d in docs), key=lambda w: (len(w), w))[:PREFIX_TERMS]
+        words = sorted((d["w"] for d in docs), key=lambda w: (len(w), w))
+        return words[:PREFIX_TERMS], len(words) <= PREFIX_TERMS
 
     def search(
         self,
@@ -329,11 +330,14 @@ class Search:
         most; the other terms, phrases and prefixes are checked on the entries read.
         """
         top = self._last_order() if before is None else min(before - 1, self._last_order())
-        exact = list(dict.fromkeys(a.term for g in groups for a in g if not a.prefix))
-        lookups: dict[str, list[str]] = {t: [t] for t in exact}
-        if not exact:  # only a prefix: read the index for the words it expands to
-            prefix = next(a.term for g in groups for a in g)
-            lookups = {prefix: self.expand(prefix)}
+        lookups: dict[str, list[str]] = {a.term: [a.term] for g in groups for a in g if not a.prefix}
+        # The prefix can drive when it expands to few words (a rare last word), or must when it is alone;
+        # past PREFIX_TERMS words the shortest are read (then a rarer long word may be missed).
+        prefix = next((a.term for g in groups for a in g if a.prefix), None)
+        if prefix is not None:
+            words, complete = self.expand(prefix)
+            if complete or not lookups:
+                lookups["*" + prefix] = words
         seen = dict.fromkeys(lookups, 0)  # entries read per lookup, over `span` ids
         found: dict[tuple[str, int], tuple[dict, set[int]]] = {}
         hi, span, read, windows = top, 0, 0, 0
@@ -356,7 +360,9 @@ class Search:
             span += hi - lo
             hi, windows = lo, windows + 1
             density = max(min(seen.values()), 1) / span  # entries per id for the rarest term
-            wanted = (limit - len(found)) * span // max(len(found), 1) if found else width * 16
+            wanted = (
+                (limit - len(found)) * span // len(found) if found else width * (64 if not min(seen.values()) else 16)
+            )
             width = max(8, min(width * 16, wanted, int(WINDOW_ENTRIES / density)))
         ordered = sorted(found.values(), key=lambda pair: pair[0]["s"], reverse=True)
         if len(ordered) > limit:
