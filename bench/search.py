@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from scripts.servers import Mongo
 from store import Store
+from store.db import connect, database
 from store.search import entry, parse_query
 
 USER = "bench@example.com"
@@ -33,26 +34,29 @@ def sentence(rng: random.Random) -> str:
     return " ".join(rng.choices(WORDS, WEIGHTS, k=rng.randint(3, 15)))
 
 
-def fill(store: Store, count: int, rooms: list[str]) -> None:
+def fill(uri: str, count: int, rooms: list[str]) -> None:
+    client = connect(uri, socketTimeoutMS=None)  # a bulk batch on a big collection outlasts the service's 10 s
+    db = database(client)
     rng = random.Random(count)
     rare = set(rng.sample(range(count), 5))
     start = datetime.now(UTC) - timedelta(seconds=count)
     seq = dict.fromkeys(rooms, 0)
-    for low in range(0, count, 5000):
+    for low in range(0, count, 1000):
         messages, entries = [], []
-        for n in range(low, min(count, low + 5000)):
+        for n in range(low, min(count, low + 1000)):
             room = rooms[n % len(rooms)]
             seq[room] += 1
             text = sentence(rng) + (f" {RARE}" if n in rare else "")
             t = start + timedelta(seconds=n)
             messages.append({"room": room, "id": seq[room], "ev": seq[room] + 1, "u": USER, "m": text, "t": t})
             entries.append(entry(room, seq[room], text, USER, n + 1))
-        store.db.messages.insert_many(messages)
-        store.db.terms.insert_many(entries)
-    store.db.words.insert_many([{"w": w} for w in WORDS + [RARE]])
-    store.db.counters.update_one({"_id": "activity"}, {"$set": {"n": count}}, upsert=True)
+        db.messages.insert_many(messages)
+        db.terms.insert_many(entries)
+    db.words.insert_many([{"w": w} for w in WORDS + [RARE]])
+    db.counters.update_one({"_id": "activity"}, {"$set": {"n": count}}, upsert=True)
     for room in rooms:
-        store.db.rooms.update_one({"_id": room}, {"$set": {"seq": seq[room]}})
+        db.rooms.update_one({"_id": room}, {"$set": {"seq": seq[room]}})
+    client.close()
 
 
 CASES = [
@@ -96,7 +100,7 @@ def main() -> None:
             store.ensure_indexes()
             rooms = [store.rooms.create(USER, f"room {n}") for n in range(20)]
             t = time.perf_counter()
-            fill(store, size, rooms)
+            fill(mongo.uri("bench"), size, rooms)
             print(f"filled {size} messages in {time.perf_counter() - t:.0f} s")
             figures[size] = measure(store, args.runs)
             store.close()

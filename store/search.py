@@ -338,19 +338,24 @@ class Search:
             words, complete = self.expand(prefix)
             if complete or not lookups:
                 lookups["*" + prefix] = words
-        seen = dict.fromkeys(lookups, 0)  # entries read per lookup, over `span` ids
+        seen = {term: [0, 0] for term in lookups}  # per lookup: entries read, over how many ids
         found: dict[tuple[str, int], tuple[dict, set[int]]] = {}
         hi, span, read, windows = top, 0, 0, 0
         width = max(8, FIRST_WINDOW * limit // 20)
+
+        def density(term: str) -> float:
+            return seen[term][0] / max(seen[term][1], 1)
+
         while len(found) < limit and hi > 0 and windows < MAX_WINDOWS and read < PAGE_ENTRIES:
             lo = max(0, hi - width)
             # The first window reads every term, to learn which is rarest; then only the rarest.
-            chosen = list(lookups) if windows == 0 else [min(lookups, key=lambda t: seen[t])]
+            chosen = list(lookups) if windows == 0 else [min(lookups, key=density)]
             for term in chosen:
                 batch = []
                 for word in lookups[term]:
                     batch += self._db.terms.find({"k": word, "s": {"$gt": lo, "$lte": hi}}, {"_id": 0})
-                seen[term] += len(batch)
+                seen[term][0] += len(batch)
+                seen[term][1] += hi - lo
                 read += len(batch)
                 for doc in batch:
                     if doc["r"] in rooms and (sender is None or doc["u"] == sender):
@@ -359,11 +364,12 @@ class Search:
                             found[(doc["r"], doc["i"])] = (doc, positions)
             span += hi - lo
             hi, windows = lo, windows + 1
-            density = max(min(seen.values()), 1) / span  # entries per id for the rarest term
-            wanted = (
-                (limit - len(found)) * span // len(found) if found else width * (64 if not min(seen.values()) else 16)
-            )
-            width = max(8, min(width * 16, wanted, int(WINDOW_ENTRIES / density)))
+            # Wide enough for the rest of the page at the match density so far, growing at most 16 times (64
+            # while the rarest term is unseen), and not so wide that its density predicts over WINDOW_ENTRIES.
+            rarest = min(lookups, key=density)
+            grown = width * (64 if not seen[rarest][0] else 16)
+            wanted = (limit - len(found)) * span // len(found) if found else grown
+            width = max(8, min(grown, wanted, int(WINDOW_ENTRIES / max(density(rarest), 1e-12))))
         ordered = sorted(found.values(), key=lambda pair: pair[0]["s"], reverse=True)
         if len(ordered) > limit:
             return ordered[:limit], ordered[limit - 1][0]["s"]

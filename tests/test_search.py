@@ -223,3 +223,10 @@ def test_terms_are_pure_and_positions_feed_phrases():
     }
     assert [t.term for t in tokens("a 中 b")] == ["a", "中", "b"]  # a one-character run is itself
     assert parse_query('"東京 tower"')[0][1].prefix is False
+
+
+def test_a_message_without_terms_is_indexed_empty_and_stays_out_of_results(ann):
+    post(ann, ann.room, "** > ``")
+    post(ann, ann.room, "words after")
+    assert texts(search(ann, "words")) == ["words after"]
+    assert ann.app.config["chat.store"].db.terms.count_documents({"k": []}) == 1
