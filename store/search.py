@@ -26,6 +26,7 @@ WINDOW_ENTRIES = 2000  # a window is sized to read about this many entries at th
 PAGE_ENTRIES = 6000  # entries read per page at most: past it the page ends early, with `next` to go on
 VOCABULARY_CACHE = 200_000  # words this process knows are in `words`
 
+MESSAGE_FIELDS = {"_id": 0, "id": 1, "m": 1, "u": 1, "t": 1}
 MENTION = re.compile(r"<@[^<>\s]{1,254}>")
 _HIGHEST = "\U0010ffff"
 
@@ -291,18 +292,11 @@ class Search:
         if not rooms:
             return [], None
         hits, after = self.find(rooms, groups, limit, before, sender)
-        by_room: dict[str, list[int]] = {}
-        for doc, _ in hits:
-            by_room.setdefault(doc["r"], []).append(doc["i"])
-        texts = {}
-        for r, ids in by_room.items():
-            for m in self._db.messages.find(
-                {"room": r, "id": {"$in": ids}}, {"_id": 0, "id": 1, "m": 1, "u": 1, "t": 1}
-            ):
-                texts[(r, m["id"])] = m
         results = []
         for doc, positions in hits:
-            message = texts.get((doc["r"], doc["i"]))
+            # One equality read per result on the unique (room, id) index: SecantusDB answers `id: {$in: [...]}`
+            # by scanning the room, whose cost would grow with its history.
+            message = self._db.messages.find_one({"room": doc["r"], "id": doc["i"]}, MESSAGE_FIELDS)
             if message is None:  # deleted since the entry was read
                 continue
             results.append(
