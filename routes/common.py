@@ -20,6 +20,7 @@ JSON_ERROR_PREFIXES = (
     "/v1/join",
     "/v1/dm",
     "/v1/mentions",
+    "/v1/search",
 )
 
 

@@ -26,18 +26,21 @@ from store.errors import (
 
 
 def read_logs(roomid):
-    """GET /v1/logs/<roomid>: 200 {logs} oldest first by before/after/limit; 400 {logs: []}, 403 {logs: []}."""
+    """GET /v1/logs/<roomid>: 200 {logs} oldest first by before/after/around/limit; 400 {logs: []}, 403 {logs: []}."""
     user = current_user()
     try:
         limit = bounded_int("limit", 100, 1, 1000)
         before = bounded_int("before", None, 1, ID_MAX)
         after = bounded_int("after", None, 0, ID_MAX)
+        around = bounded_int("around", None, 1, ID_MAX)
     except ValueError:
+        return json_answer(400, {"logs": []})
+    if around is not None and (before is not None or after is not None):
         return json_answer(400, {"logs": []})
     if not valid_room_id(roomid):
         return json_answer(400, {"logs": []})
     try:
-        return {"logs": store().messages.page(user, roomid, limit=limit, before=before, after=after)}
+        return {"logs": store().messages.page(user, roomid, limit=limit, before=before, after=after, around=around)}
     except RoomGone:
         return json_answer(400, {"logs": []})
     except NotMember:

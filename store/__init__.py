@@ -15,6 +15,7 @@ from store.limits import Limiter, MemoryLimiter, RedisLimiter
 from store.messages import Messages, render_messages
 from store.presence import MemoryPresence, Presence, RedisPresence
 from store.rooms import Rooms
+from store.search import Search
 from store.sessions import Sessions
 from store.stats import Stats
 from store.streams import MemoryStreams, RedisStreams, StreamSlots
@@ -50,10 +51,15 @@ class Store:
         self.sessions = Sessions(self.db, self.activity, session_days)
         self.timeline = Timeline(self.db, functools.partial(render_messages, self.db))
         self.attention = Attention(self.db)
-        self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline, self.attention, self.users.names)
+        self.search = Search(self.db)
+        self.rooms = Rooms(
+            self.db, self.activity, self.bus, self.timeline, self.attention, self.search, self.users.names
+        )
         self.invites = Invites(self.db, self.rooms, self.timeline, self.bus, self.limiter)
         self.presence: Presence = RedisPresence(self.redis) if self.redis else MemoryPresence()
-        self.messages = Messages(self.db, self.activity, self.bus, self.limiter, self.timeline, self.attention)
+        self.messages = Messages(
+            self.db, self.activity, self.bus, self.limiter, self.timeline, self.attention, self.search
+        )
         self.stats = Stats(self.db)
 
     def ensure_indexes(self) -> None:

@@ -32,6 +32,9 @@ INDEXES = {
             {"unique": True, "partialFilterExpression": {"cid": {"$type": "string"}}},
         ),
     ],
+    # Search (store/search.py): one entry per message; `k` is an array, so (k, s) is a multikey index.
+    "terms": [([("k", ASC), ("s", ASC)], {}), ([("r", ASC), ("i", ASC)], {"unique": True})],
+    "words": [([("w", ASC)], {"unique": True})],
     "events": [([("room", ASC), ("ev", ASC)], {"unique": True})],
     "reads": [([("u", ASC)], {}), ([("room", ASC)], {})],
     # One document per (message, mentioned user): SecantusDB answers ranges of scalar indexes, not of arrays.

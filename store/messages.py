@@ -180,8 +180,9 @@ def stored(doc: dict) -> dict:
 
 
 class Messages:
-    def __init__(self, db, activity, bus: Bus, limiter: Limiter, timeline: Timeline, attention: Attention):
+    def __init__(self, db, activity, bus: Bus, limiter: Limiter, timeline: Timeline, attention: Attention, search=None):
         self._attention = attention
+        self._search = search
         self._db = db
         self._activity = activity
         self._bus = bus
@@ -237,6 +238,8 @@ class Messages:
             self._db.messages.insert_one(doc, session=session)
             self._attention.mention(session, roomid, doc["id"], mentions, t)
             self._attention.move(session, roomid, user, doc["id"], t)  # one's own message is read
+            if self._search is not None:  # the index commits with the text (bench/search_post.py measures it off)
+                self._search.index(session, roomid, doc["id"], text, user, entry)
             return doc, room.get("changed", 0)
 
         try:
@@ -270,6 +273,8 @@ class Messages:
                 raise Unchanged(render_messages(self._db, roomid, [doc], session)[0])
             update = {"m": text, "edited": t, "c": room["changed"]}
             mentions = self._mentions_after_edit(session, roomid, doc, text)
+            if self._search is not None:
+                self._search.reindex(session, roomid, message_id, text)
             self._db.messages.update_one(
                 {"_id": doc["_id"]},
                 {"$set": {**update, "mentions": mentions}}
@@ -305,6 +310,8 @@ class Messages:
             )
             # Neither unread nor a mention any more: the room keeps the ids of its deleted messages.
             self._attention.unmention(session, roomid, message_id)
+            if self._search is not None:
+                self._search.unindex(session, roomid, message_id)
             self._db.rooms.update_one({"_id": roomid}, deleted_update(message_id), session=session)
             if "act" in doc:
                 self._db.activity.update_one({"_id": doc["act"]}, {"$set": {"m": ""}}, session=session)
@@ -403,9 +410,16 @@ class Messages:
         return (room["seq"], room.get("changed", 0)) if "members" in room else None
 
     def page(
-        self, user: str, roomid: str, limit: int = 100, before: int | None = None, after: int | None = None
+        self,
+        user: str,
+        roomid: str,
+        limit: int = 100,
+        before: int | None = None,
+        after: int | None = None,
+        around: int | None = None,
     ) -> list[dict]:
-        """Oldest first: messages after `after` (catching up), else the newest before `before` (or overall).
+        """Oldest first: messages after `after` (catching up), else the newest before `before` (or overall);
+        or the `limit` ids centred on `around` (half older, the rest newer, shifted to stay within 1..newest).
 
         RoomGone / NotMember when the user may not read the room; one query decides both and the range.
         """
@@ -413,7 +427,10 @@ class Messages:
         if state is None:
             raise NotMember(roomid)
         last, changed = state
-        if after is not None:
+        if around is not None:
+            low = max(1, min(around - (limit - 1) // 2, last - limit + 1))
+            high = min(last, low + limit - 1)
+        elif after is not None:
             low = after + 1
             high = min(last, after + limit, before - 1 if before is not None else last)
         else:

@@ -139,6 +139,7 @@ TABLE = {
     "GET /favicon.ico": (lambda w, c: ("/favicon.ico", None), everyone(200, 200)),
     "POST /v1/rooms/{roomid}/read": (lambda w, c: (f"/v1/rooms/{w.room(c)}/read", {"id": 1}), MEMBERS_ONLY),
     "GET /v1/mentions": (lambda w, c: ("/v1/mentions", None), everyone(200)),
+    "GET /v1/search": (lambda w, c: ("/v1/search?q=hello", None), everyone(200)),
     "PUT /v1/profile": (lambda w, c: ("/v1/profile", {"name": "A Name"}), everyone(200)),
     "GET /v1/users/{userid}": (lambda w, c: (f"/v1/users/{USERS['owner']}", None), everyone(200)),
     "POST /v1/dm": (lambda w, c: ("/v1/dm", {"userid": USERS["owner"]}), everyone(200)),

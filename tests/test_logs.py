@@ -184,3 +184,28 @@ def test_message_activity_and_deletion_with_the_room(room, settings):
     assert sorted(e["m"] for e in db.activity.find({"act": "message"})) == ["first", "second"]
     act(room, "leave", room.room)
     assert db.messages.count_documents({"room": room.room}) == 0
+
+
+def test_around_centres_the_page_on_an_id(room):
+    for i in range(1, 31):
+        post(room, room.room, f"m{i}")
+
+    def ids(query):
+        return [m["id"] for m in room.get(f"/v1/logs/{room.room}?{query}").json["logs"]]
+
+    assert ids("around=15&limit=5") == [13, 14, 15, 16, 17]
+    assert ids("around=15&limit=4") == [14, 15, 16, 17]
+    assert ids("around=2&limit=5") == [1, 2, 3, 4, 5]  # shifted to stay within the room
+    assert ids("around=30&limit=5") == [26, 27, 28, 29, 30]
+    assert ids("around=99&limit=3") == [28, 29, 30]
+    assert len(ids("around=15")) == 30
+
+
+@pytest.mark.parametrize("query", ["around=0", "around=x", "around=5&before=9", "around=5&after=1"])
+def test_bad_around_is_400(room, query):
+    assert room.get(f"/v1/logs/{room.room}?{query}", status=400).json == {"logs": []}
+
+
+def test_around_is_for_members(room, new_user):
+    post(room, room.room, "hi")
+    assert new_user().get(f"/v1/logs/{room.room}?around=1", status=403).json == {"logs": []}
