@@ -720,3 +720,112 @@ def test_unread_rooms_stand_out_and_the_marker_follows_what_is_seen(pages, live,
     expect(news.locator(".unread-count")).to_have_count(0, timeout=5000)
     expect(bob).to_have_title("News · chat")
     assert api_user(live, "bob@example.com").get("/v1/room/bob@example.com").json["join_rooms"][0]["unread"] == 0
+
+
+def message(page, text: str):
+    """The conversation's message whose body has `text`."""
+    return page.locator("#message-list .message", has=page.locator(".body", has_text=text))
+
+
+def act_on(page, text: str, action: str) -> None:
+    """Hover a message (its toolbar shows on hover) and press one of its action buttons."""
+    item = message(page, text)
+    item.hover()
+    item.get_by_role("button", name=action, exact=True).click()
+
+
+def chip(page, text: str, emoji: str):
+    return message(page, text).locator(".chip", has_text=emoji)
+
+
+def test_edits_deletions_reactions_and_replies_are_seen_live_by_the_other(pages, artifacts):
+    ann, bob = ann_and_bob_in(pages, "Timeline")
+    wait_live(ann, bob)
+    send(ann, "first message")
+    send(ann, "second one")
+    send(bob, "bob's own")
+    expect(bodies(bob)).to_have_text(["first message", "second one", "bob's own"])
+
+    # Edit in place: Enter saves, and the other page shows the new text with "(edited)".
+    act_on(ann, "first message", "Edit")
+    editor = ann.get_by_label("Edit the message")
+    expect(editor).to_be_focused()
+    editor.fill("first message, corrected")
+    editor.press("Enter")
+    for page in (ann, bob):
+        expect(bodies(page).first).to_have_text("first message, corrected (edited)")
+    expect(message(bob, "first message").locator(".edited")).to_have_attribute("title", re.compile("^Edited "))
+
+    # Esc cancels an edit and leaves the message as it was.
+    act_on(ann, "second one", "Edit")
+    ann.get_by_label("Edit the message").fill("a slip of the keyboard")
+    ann.get_by_label("Edit the message").press("Escape")
+    expect(ann.locator(".edit-box")).to_have_count(0)
+    expect(bodies(ann).nth(1)).to_have_text("second one")
+    expect(ann.get_by_label("Message", exact=True)).to_be_focused()
+
+    # Up-arrow in the empty composer edits one's last message.
+    ann.get_by_label("Message", exact=True).press("ArrowUp")
+    expect(ann.get_by_label("Edit the message")).to_have_value("second one")
+    ann.get_by_label("Edit the message").fill("second, via the up arrow")
+    ann.get_by_label("Edit the message").press("Enter")
+    expect(bodies(bob).nth(1)).to_have_text("second, via the up arrow (edited)")
+
+    # Only one's own messages can be edited; only one's own (or, for the owner, any) deleted.
+    message(bob, "corrected").hover()
+    expect(message(bob, "corrected").get_by_role("button", name="Edit", exact=True)).to_have_count(0)
+    expect(message(bob, "corrected").get_by_role("button", name="Delete", exact=True)).to_have_count(0)
+    message(ann, "bob's own").hover()
+    expect(
+        message(ann, "bob's own").get_by_role("button", name="Delete", exact=True)
+    ).to_be_visible()  # ann owns the room
+
+    # Reactions: bob picks one, ann adds hers by the chip, bob takes his back.
+    act_on(bob, "corrected", "Add a reaction")
+    bob.get_by_role("button", name="React with 👍").click()
+    for page, pressed in ((bob, "true"), (ann, "false")):
+        expect(chip(page, "corrected", "👍")).to_have_text("👍1")
+        expect(chip(page, "corrected", "👍")).to_have_attribute("aria-pressed", pressed)
+    expect(chip(ann, "corrected", "👍")).to_have_attribute("title", "bob@example.com reacted with 👍")
+    chip(ann, "corrected", "👍").click()
+    for page in (ann, bob):
+        expect(chip(page, "corrected", "👍")).to_have_text("👍2")
+    expect(chip(ann, "corrected", "👍")).to_have_attribute("aria-pressed", "true")
+    expect(chip(bob, "corrected", "👍")).to_have_attribute("title", "You, ann@example.com reacted with 👍")
+    chip(bob, "corrected", "👍").click()
+    for page in (ann, bob):
+        expect(chip(page, "corrected", "👍")).to_have_text("👍1")
+    expect(chip(bob, "corrected", "👍")).to_have_attribute("aria-pressed", "false")
+    # The picker remembers what one used last.
+    act_on(bob, "second, via", "Add a reaction")
+    expect(bob.locator(".emoji-picker .picker-label")).to_have_text("Recent")
+    expect(bob.locator(".emoji-picker .emoji-choice").first).to_have_text("👍")
+    bob.keyboard.press("Escape")
+    expect(bob.locator(".emoji-picker")).to_have_count(0)
+
+    # A reply: "Replying to …" over the composer, then a quote above the reply on both pages.
+    act_on(bob, "second, via", "Reply")
+    expect(bob.locator("#reply-bar")).to_have_text(re.compile("Replying to ann@example.com second, via the up arrow"))
+    send(bob, "an answer")
+    expect(bob.locator("#reply-bar")).to_be_hidden()
+    for page in (ann, bob):
+        quote = message(page, "an answer").locator(".reply-quote")
+        expect(quote).to_have_text(re.compile("second, via the up arrow"))
+    expect(message(ann, "an answer").locator(".reply-author")).to_have_text("You")
+    message(ann, "an answer").locator(".reply-quote").click()
+    expect(message(ann, "second, via")).to_have_class(re.compile("highlight"))
+
+    # Delete asks first; Cancel keeps it; Delete leaves a tombstone everywhere, and the quote follows.
+    act_on(ann, "second, via", "Delete")
+    expect(ann.locator("#delete-dialog")).to_be_visible()
+    expect(ann.locator("#delete-dialog-text")).to_contain_text("second, via the up arrow")
+    ann.screenshot(path=artifacts / "timeline-delete-dialog.png")
+    ann.get_by_role("button", name="Cancel").click()
+    expect(bodies(ann)).to_have_count(4)
+    act_on(ann, "second, via", "Delete")
+    ann.locator("#delete-dialog").get_by_role("button", name="Delete").click()
+    for page in (ann, bob):
+        expect(page.locator("#message-list .tombstone")).to_have_text(["message deleted"])
+        expect(bodies(page)).to_have_text(["first message, corrected (edited)", "bob's own", "an answer"])
+        expect(message(page, "an answer").locator(".reply-quote")).to_have_text(re.compile("message deleted"))
+    bob.screenshot(path=artifacts / "timeline-live.png")
