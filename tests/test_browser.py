@@ -4,6 +4,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import webtest
@@ -829,3 +830,67 @@ def test_edits_deletions_reactions_and_replies_are_seen_live_by_the_other(pages,
         expect(bodies(page)).to_have_text(["first message, corrected (edited)", "bob's own", "an answer"])
         expect(message(page, "an answer").locator(".reply-quote")).to_have_text(re.compile("message deleted"))
     bob.screenshot(path=artifacts / "timeline-live.png")
+
+
+def test_after_a_reconnect_each_missed_edit_delete_and_reaction_shows_once(pages, live, flaky):
+    page = pages.open(server=flaky)
+    register(page, "ann@example.com")
+    create_room(page, "Flaky timeline")
+    roomid = room_id(page)
+    bob = new_member(live, "bob@example.com", roomid)
+    path = f"/v1/logs/{roomid}"
+    for n in range(1, 56):  # message 1..5 stay out of the first page of 50
+        bob.post_json(path, {"m": f"bob {n}"}, status=201)
+    page.reload()
+    wait_live(page)
+    expect(bodies(page).last).to_have_text("bob 55")
+    expect(bodies(page)).to_have_count(50)
+
+    flaky.cut()
+    expect(page.locator("#connection")).to_have_text("Reconnecting…")
+    bob.patch_json(f"{path}/54", {"m": "bob 54, edited"}, status=200)
+    bob.patch_json(f"{path}/54", {"m": "bob 54, edited twice"}, status=200)
+    bob.delete(f"{path}/53", status=200)
+    bob.put(f"{path}/55/reactions/{quote('🎉')}", status=200)
+    bob.put(f"{path}/55/reactions/{quote('👍')}", status=200)
+    bob.delete(f"{path}/55/reactions/{quote('🎉')}", status=200)
+    bob.patch_json(f"{path}/2", {"m": "an old one, edited"}, status=200)  # not loaded: the page ignores it
+    bob.delete(f"{path}/3", status=200)
+    bob.post_json(path, {"m": "while away", "reply_to": 54}, status=201)
+    flaky.restore()
+
+    expect(bodies(page).last).to_have_text("while away", timeout=15000)
+    wait_live(page)
+    expect(message(page, "bob 54")).to_have_count(1)
+    expect(message(page, "bob 54").locator(".body")).to_have_text("bob 54, edited twice (edited)")
+    expect(page.locator("#message-list .tombstone")).to_have_count(1)
+    expect(page.locator('#message-list .message[data-id="53"] .tombstone')).to_have_text("message deleted")
+    expect(message(page, "bob 55").locator(".chip")).to_have_text(["👍1"])
+    expect(message(page, "while away").locator(".reply-quote")).to_have_text(re.compile("bob 54, edited twice"))
+    expect(bodies(page)).to_have_count(50)  # 6..55 less the deleted 53, plus the new one
+    assert page.locator('#message-list .message[data-id="2"]').count() == 0
+
+    # Scrolling up later loads the old ones as they are now.
+    page.locator("#messages").evaluate("b => b.scrollTop = 0")
+    expect(page.locator('#message-list .message[data-id="3"] .tombstone')).to_have_text("message deleted", timeout=5000)
+    expect(page.locator('#message-list .message[data-id="2"] .body')).to_have_text("an old one, edited (edited)")
+    ids = page.locator("#message-list .message").evaluate_all("items => items.map(i => Number(i.dataset.id))")
+    assert ids == list(range(1, 57))
+
+
+def test_a_reply_quote_goes_to_an_original_not_yet_loaded(pages, live):
+    page = pages.open()
+    register(page, "ann@example.com")
+    create_room(page, "Long ago")
+    api = api_user(live, "ann@example.com")
+    path = f"/v1/logs/{room_id(page)}"
+    for n in range(1, 131):
+        api.post_json(path, {"m": f"old {n}"}, status=201)
+    api.post_json(path, {"m": "about the very first", "reply_to": 1}, status=201)
+    page.reload()
+    expect(bodies(page).last).to_have_text("about the very first")
+    assert page.locator('#message-list .message[data-id="1"]').count() == 0
+    message(page, "about the very first").locator(".reply-quote").click()
+    original = page.locator('#message-list .message[data-id="1"]')
+    expect(original).to_have_class(re.compile("highlight"), timeout=10000)
+    expect(original).to_be_in_viewport()
