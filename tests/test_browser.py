@@ -894,3 +894,65 @@ def test_a_reply_quote_goes_to_an_original_not_yet_loaded(pages, live):
     original = page.locator('#message-list .message[data-id="1"]')
     expect(original).to_have_class(re.compile("highlight"), timeout=10000)
     expect(original).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_timeline_screenshots(pages, live, artifacts, scheme, size):
+    """Pictures of the timeline's parts: tests/artifacts/timeline-<size>-<scheme>-*.png."""
+    viewport = DESKTOP if size == "desktop" else PHONE
+
+    def act(text, action):  # a phone shows a message's actions on a tap, a desktop on hover
+        if size == "desktop":
+            act_on(page, text, action)
+        else:
+            message(page, text).locator(".body").click()
+            message(page, text).get_by_role("button", name=action, exact=True).click()
+
+    def shot(what):
+        page.screenshot(path=artifacts / f"timeline-{size}-{scheme}-{what}.png")
+
+    page = pages.open(viewport=viewport, color_scheme=scheme)
+    register(page, "ann@example.com")
+    page.get_by_label("New room").fill("Launch plan")
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#room-title")).to_have_text("Launch plan")
+    roomid = room_id(page)
+    path = f"/v1/logs/{roomid}"
+    ann = api_user(live, "ann@example.com")
+    bob = new_member(live, "bob@example.com", roomid)
+    bob.post_json(path, {"m": "Shall we ship **on Friday**?"}, status=201)
+    ann.post_json(path, {"m": "Friday works, once the release notes are done"}, status=201)
+    ann.patch_json(f"{path}/2", {"m": "Friday works, once the release notes are in"}, status=200)
+    bob.post_json(path, {"m": "I will write them tonight", "reply_to": 2}, status=201)
+    bob.post_json(path, {"m": "oops, wrong room"}, status=201)
+    bob.delete(f"{path}/4", status=200)
+    for who, emoji in ((bob, "👍"), (ann, "👍"), (bob, "🎉")):
+        who.put(f"{path}/2/reactions/{quote(emoji)}", status=200)
+    ann.put(f"{path}/3/reactions/{quote('🙏')}", status=200)
+    bob.post_json(path, {"m": "🚀"}, status=201)
+    page.reload()
+    wait_live(page)
+    expect(message(page, "I will write").locator(".reply-quote")).to_be_visible()
+    page.mouse.move(0, 0)
+    shot("room")
+    item = message(page, "I will write")
+    if size == "desktop":
+        item.hover()
+    else:
+        item.locator(".body").click()  # a tap shows a phone's actions
+        expect(item).to_have_class(re.compile("selected"))
+    expect(item.get_by_role("button", name="Reply")).to_be_visible()
+    page.wait_for_timeout(300)  # the toolbar fades in
+    shot("actions")
+    item.get_by_role("button", name="Add a reaction").click()
+    expect(page.locator(".emoji-picker")).to_be_visible()
+    shot("picker")
+    page.keyboard.press("Escape")
+    act("I will write", "Reply")
+    expect(page.locator("#reply-bar")).to_be_visible()
+    shot("replying")
+    page.get_by_role("button", name="Cancel the reply").click()
+    act("Friday works", "Edit")
+    expect(page.get_by_label("Edit the message")).to_be_focused()
+    shot("editing")

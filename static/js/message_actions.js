@@ -9,6 +9,7 @@ import { MessageEditor } from "chat/message_editor";
 const list = $("message-list");
 const input = $("message-input");
 const LONG_PRESS_MS = 450;
+const TAP_TO_SHOW = "(hover: none), (max-width: 720px)"; // as chat.css: where the toolbar shows under a selected message
 
 export class MessageActions {
   /**
@@ -58,7 +59,7 @@ export class MessageActions {
     if (button && button.dataset.action) this.act(button.dataset.action, button, item, message);
     else if (button && button.dataset.emoji) this.toggle(message, button.dataset.emoji, button.getAttribute("aria-pressed") !== "true");
     else if (button && button.dataset.replyTo) this.goTo(Number(button.dataset.replyTo));
-    else if (!event.target.closest("a, textarea") && matchMedia("(hover: none)").matches) this.select(item === this.selected ? null : item);
+    else if (!event.target.closest("a, textarea") && matchMedia(TAP_TO_SHOW).matches) this.select(item === this.selected ? null : item);
   }
 
   /** A phone's long-press (contextmenu) or a touch held still: show that message's actions. */
@@ -83,9 +84,10 @@ export class MessageActions {
   }
 
   act(action, button, item, message) {
+    // The picker opens beside its button, so it measures the button before a phone's toolbar folds away.
+    if (action === "react") openPicker(button, (emoji) => this.toggle(message, emoji, true));
     this.select(null);
     if (action === "reply") this.reply.start(message);
-    else if (action === "react") openPicker(button, (emoji) => this.toggle(message, emoji, true));
     else if (action === "edit") this.edit(message);
     else if (action === "delete") this.remove(message);
   }
