@@ -1,6 +1,7 @@
 // What one can do to a message: reply, react, edit, delete from its toolbar (shown on hover or focus on a
 // desktop, on a tap or long-press on a phone), toggling a reaction chip, going to the message a reply
 // quotes, and Up-arrow in an empty composer to edit one's last message.
+import { isImageUrl } from "chat/config";
 import { $ } from "chat/dom";
 import { confirmDelete } from "chat/delete_dialog";
 import { closePicker, openPicker } from "chat/emoji_picker";
@@ -129,8 +130,8 @@ export class MessageActions {
   /** Up-arrow in an empty composer edits one's last message. */
   composerKey(event) {
     if (event.key !== "ArrowUp" || input.value !== "" || event.shiftKey || event.altKey || event.metaKey || event.ctrlKey) return;
-    const last = this.messages.lastOwn();
-    if (!last || last.deleted) return;
+    const last = this.messages.lastOwn((message) => !isImageUrl(message.m)); // an image's URL is not for editing
+    if (!last) return;
     event.preventDefault();
     this.edit(last);
   }

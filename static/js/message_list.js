@@ -36,11 +36,11 @@ export class MessageList {
 
   item(id) { return this.items.get(id); }
 
-  /** The newest message of the reader's that is not deleted. */
-  lastOwn() {
+  /** The newest message of the reader's that is not deleted and passes `fits`. */
+  lastOwn(fits = () => true) {
     for (let item = list.lastElementChild; item; item = item.previousElementSibling) {
       const message = this.states.get(Number(item.dataset.id));
-      if (message && message.u === this.user && !message.deleted) return message;
+      if (message && message.u === this.user && !message.deleted && fits(message)) return message;
     }
     return null;
   }
