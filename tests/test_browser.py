@@ -4,6 +4,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import webtest
@@ -720,3 +721,238 @@ def test_unread_rooms_stand_out_and_the_marker_follows_what_is_seen(pages, live,
     expect(news.locator(".unread-count")).to_have_count(0, timeout=5000)
     expect(bob).to_have_title("News · chat")
     assert api_user(live, "bob@example.com").get("/v1/room/bob@example.com").json["join_rooms"][0]["unread"] == 0
+
+
+def message(page, text: str):
+    """The conversation's message whose body has `text`."""
+    return page.locator("#message-list .message", has=page.locator(".body", has_text=text))
+
+
+def act_on(page, text: str, action: str) -> None:
+    """Hover a message (its toolbar shows on hover) and press one of its action buttons."""
+    item = message(page, text)
+    item.hover()
+    item.get_by_role("button", name=action, exact=True).click()
+
+
+def chip(page, text: str, emoji: str):
+    return message(page, text).locator(".chip", has_text=emoji)
+
+
+def test_edits_deletions_reactions_and_replies_are_seen_live_by_the_other(pages, artifacts):
+    ann, bob = ann_and_bob_in(pages, "Timeline")
+    wait_live(ann, bob)
+    send(ann, "first message")
+    send(ann, "second one")
+    send(bob, "bob's own")
+    expect(bodies(bob)).to_have_text(["first message", "second one", "bob's own"])
+
+    # Edit in place: Enter saves, and the other page shows the new text with "(edited)".
+    act_on(ann, "first message", "Edit")
+    editor = ann.get_by_label("Edit the message")
+    expect(editor).to_be_focused()
+    editor.fill("first message, corrected")
+    editor.press("Enter")
+    for page in (ann, bob):
+        expect(bodies(page).first).to_have_text("first message, corrected (edited)")
+    expect(message(bob, "first message").locator(".edited")).to_have_attribute("title", re.compile("^Edited "))
+
+    # Esc cancels an edit and leaves the message as it was.
+    act_on(ann, "second one", "Edit")
+    ann.get_by_label("Edit the message").fill("a slip of the keyboard")
+    ann.get_by_label("Edit the message").press("Escape")
+    expect(ann.locator(".edit-box")).to_have_count(0)
+    expect(bodies(ann).nth(1)).to_have_text("second one")
+    expect(ann.get_by_label("Message", exact=True)).to_be_focused()
+
+    # Up-arrow in the empty composer edits one's last message.
+    ann.get_by_label("Message", exact=True).press("ArrowUp")
+    expect(ann.get_by_label("Edit the message")).to_have_value("second one")
+    ann.get_by_label("Edit the message").fill("second, via the up arrow")
+    ann.get_by_label("Edit the message").press("Enter")
+    expect(bodies(bob).nth(1)).to_have_text("second, via the up arrow (edited)")
+
+    # Only one's own messages can be edited; only one's own (or, for the owner, any) deleted.
+    message(bob, "corrected").hover()
+    expect(message(bob, "corrected").get_by_role("button", name="Edit", exact=True)).to_have_count(0)
+    expect(message(bob, "corrected").get_by_role("button", name="Delete", exact=True)).to_have_count(0)
+    message(ann, "bob's own").hover()
+    expect(
+        message(ann, "bob's own").get_by_role("button", name="Delete", exact=True)
+    ).to_be_visible()  # ann owns the room
+
+    # Reactions: bob picks one, ann adds hers by the chip, bob takes his back.
+    act_on(bob, "corrected", "Add a reaction")
+    bob.get_by_role("button", name="React with 👍").click()
+    for page, pressed in ((bob, "true"), (ann, "false")):
+        expect(chip(page, "corrected", "👍")).to_have_text("👍1")
+        expect(chip(page, "corrected", "👍")).to_have_attribute("aria-pressed", pressed)
+    expect(chip(ann, "corrected", "👍")).to_have_attribute("title", "bob@example.com reacted with 👍")
+    chip(ann, "corrected", "👍").click()
+    for page in (ann, bob):
+        expect(chip(page, "corrected", "👍")).to_have_text("👍2")
+    expect(chip(ann, "corrected", "👍")).to_have_attribute("aria-pressed", "true")
+    expect(chip(bob, "corrected", "👍")).to_have_attribute("title", "You, ann@example.com reacted with 👍")
+    chip(bob, "corrected", "👍").click()
+    for page in (ann, bob):
+        expect(chip(page, "corrected", "👍")).to_have_text("👍1")
+    expect(chip(bob, "corrected", "👍")).to_have_attribute("aria-pressed", "false")
+    # The picker remembers what one used last.
+    act_on(bob, "second, via", "Add a reaction")
+    expect(bob.locator(".emoji-picker .picker-label")).to_have_text("Recent")
+    expect(bob.locator(".emoji-picker .emoji-choice").first).to_have_text("👍")
+    bob.keyboard.press("Escape")
+    expect(bob.locator(".emoji-picker")).to_have_count(0)
+
+    # A reply: "Replying to …" over the composer, then a quote above the reply on both pages.
+    act_on(bob, "second, via", "Reply")
+    expect(bob.locator("#reply-bar")).to_have_text(re.compile("Replying to ann@example.com second, via the up arrow"))
+    send(bob, "an answer")
+    expect(bob.locator("#reply-bar")).to_be_hidden()
+    for page in (ann, bob):
+        quote = message(page, "an answer").locator(".reply-quote")
+        expect(quote).to_have_text(re.compile("second, via the up arrow"))
+    expect(message(ann, "an answer").locator(".reply-author")).to_have_text("You")
+    message(ann, "an answer").locator(".reply-quote").click()
+    expect(message(ann, "second, via")).to_have_class(re.compile("highlight"))
+
+    # Delete asks first; Cancel keeps it; Delete leaves a tombstone everywhere, and the quote follows.
+    act_on(ann, "second, via", "Delete")
+    expect(ann.locator("#delete-dialog")).to_be_visible()
+    expect(ann.locator("#delete-dialog-text")).to_contain_text("second, via the up arrow")
+    ann.screenshot(path=artifacts / "timeline-delete-dialog.png")
+    ann.get_by_role("button", name="Cancel").click()
+    expect(bodies(ann)).to_have_count(4)
+    act_on(ann, "second, via", "Delete")
+    ann.locator("#delete-dialog").get_by_role("button", name="Delete").click()
+    for page in (ann, bob):
+        expect(page.locator("#message-list .tombstone")).to_have_text(["message deleted"])
+        expect(bodies(page)).to_have_text(["first message, corrected (edited)", "bob's own", "an answer"])
+        expect(message(page, "an answer").locator(".reply-quote")).to_have_text(re.compile("message deleted"))
+    bob.screenshot(path=artifacts / "timeline-live.png")
+
+
+def test_after_a_reconnect_each_missed_edit_delete_and_reaction_shows_once(pages, live, flaky):
+    page = pages.open(server=flaky)
+    register(page, "ann@example.com")
+    create_room(page, "Flaky timeline")
+    roomid = room_id(page)
+    bob = new_member(live, "bob@example.com", roomid)
+    path = f"/v1/logs/{roomid}"
+    for n in range(1, 56):  # message 1..5 stay out of the first page of 50
+        bob.post_json(path, {"m": f"bob {n}"}, status=201)
+    page.reload()
+    wait_live(page)
+    expect(bodies(page).last).to_have_text("bob 55")
+    expect(bodies(page)).to_have_count(50)
+
+    flaky.cut()
+    expect(page.locator("#connection")).to_have_text("Reconnecting…")
+    bob.patch_json(f"{path}/54", {"m": "bob 54, edited"}, status=200)
+    bob.patch_json(f"{path}/54", {"m": "bob 54, edited twice"}, status=200)
+    bob.delete(f"{path}/53", status=200)
+    bob.put(f"{path}/55/reactions/{quote('🎉')}", status=200)
+    bob.put(f"{path}/55/reactions/{quote('👍')}", status=200)
+    bob.delete(f"{path}/55/reactions/{quote('🎉')}", status=200)
+    bob.patch_json(f"{path}/2", {"m": "an old one, edited"}, status=200)  # not loaded: the page ignores it
+    bob.delete(f"{path}/3", status=200)
+    bob.post_json(path, {"m": "while away", "reply_to": 54}, status=201)
+    flaky.restore()
+
+    expect(bodies(page).last).to_have_text("while away", timeout=15000)
+    wait_live(page)
+    expect(message(page, "bob 54")).to_have_count(1)
+    expect(message(page, "bob 54").locator(".body")).to_have_text("bob 54, edited twice (edited)")
+    expect(page.locator("#message-list .tombstone")).to_have_count(1)
+    expect(page.locator('#message-list .message[data-id="53"] .tombstone')).to_have_text("message deleted")
+    expect(message(page, "bob 55").locator(".chip")).to_have_text(["👍1"])
+    expect(message(page, "while away").locator(".reply-quote")).to_have_text(re.compile("bob 54, edited twice"))
+    expect(bodies(page)).to_have_count(50)  # 6..55 less the deleted 53, plus the new one
+    assert page.locator('#message-list .message[data-id="2"]').count() == 0
+
+    # Scrolling up later loads the old ones as they are now.
+    page.locator("#messages").evaluate("b => b.scrollTop = 0")
+    expect(page.locator('#message-list .message[data-id="3"] .tombstone')).to_have_text("message deleted", timeout=5000)
+    expect(page.locator('#message-list .message[data-id="2"] .body')).to_have_text("an old one, edited (edited)")
+    ids = page.locator("#message-list .message").evaluate_all("items => items.map(i => Number(i.dataset.id))")
+    assert ids == list(range(1, 57))
+
+
+def test_a_reply_quote_goes_to_an_original_not_yet_loaded(pages, live):
+    page = pages.open()
+    register(page, "ann@example.com")
+    create_room(page, "Long ago")
+    api = api_user(live, "ann@example.com")
+    path = f"/v1/logs/{room_id(page)}"
+    for n in range(1, 131):
+        api.post_json(path, {"m": f"old {n}"}, status=201)
+    api.post_json(path, {"m": "about the very first", "reply_to": 1}, status=201)
+    page.reload()
+    expect(bodies(page).last).to_have_text("about the very first")
+    assert page.locator('#message-list .message[data-id="1"]').count() == 0
+    message(page, "about the very first").locator(".reply-quote").click()
+    original = page.locator('#message-list .message[data-id="1"]')
+    expect(original).to_have_class(re.compile("highlight"), timeout=10000)
+    expect(original).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_timeline_screenshots(pages, live, artifacts, scheme, size):
+    """Pictures of the timeline's parts: tests/artifacts/timeline-<size>-<scheme>-*.png."""
+    viewport = DESKTOP if size == "desktop" else PHONE
+
+    def act(text, action):  # a phone shows a message's actions on a tap, a desktop on hover
+        if size == "desktop":
+            act_on(page, text, action)
+        else:
+            message(page, text).locator(".body").click()
+            message(page, text).get_by_role("button", name=action, exact=True).click()
+
+    def shot(what):
+        page.screenshot(path=artifacts / f"timeline-{size}-{scheme}-{what}.png")
+
+    page = pages.open(viewport=viewport, color_scheme=scheme)
+    register(page, "ann@example.com")
+    page.get_by_label("New room").fill("Launch plan")
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#room-title")).to_have_text("Launch plan")
+    roomid = room_id(page)
+    path = f"/v1/logs/{roomid}"
+    ann = api_user(live, "ann@example.com")
+    bob = new_member(live, "bob@example.com", roomid)
+    bob.post_json(path, {"m": "Shall we ship **on Friday**?"}, status=201)
+    ann.post_json(path, {"m": "Friday works, once the release notes are done"}, status=201)
+    ann.patch_json(f"{path}/2", {"m": "Friday works, once the release notes are in"}, status=200)
+    bob.post_json(path, {"m": "I will write them tonight", "reply_to": 2}, status=201)
+    bob.post_json(path, {"m": "oops, wrong room"}, status=201)
+    bob.delete(f"{path}/4", status=200)
+    for who, emoji in ((bob, "👍"), (ann, "👍"), (bob, "🎉")):
+        who.put(f"{path}/2/reactions/{quote(emoji)}", status=200)
+    ann.put(f"{path}/3/reactions/{quote('🙏')}", status=200)
+    bob.post_json(path, {"m": "🚀"}, status=201)
+    page.reload()
+    wait_live(page)
+    expect(message(page, "I will write").locator(".reply-quote")).to_be_visible()
+    page.mouse.move(0, 0)
+    shot("room")
+    item = message(page, "I will write")
+    if size == "desktop":
+        item.hover()
+    else:
+        item.locator(".body").click()  # a tap shows a phone's actions
+        expect(item).to_have_class(re.compile("selected"))
+    expect(item.get_by_role("button", name="Reply")).to_be_visible()
+    page.wait_for_timeout(300)  # the toolbar fades in
+    shot("actions")
+    item.get_by_role("button", name="Add a reaction").click()
+    expect(page.locator(".emoji-picker")).to_be_visible()
+    shot("picker")
+    page.keyboard.press("Escape")
+    act("I will write", "Reply")
+    expect(page.locator("#reply-bar")).to_be_visible()
+    shot("replying")
+    page.get_by_role("button", name="Cancel the reply").click()
+    act("Friday works", "Edit")
+    expect(page.get_by_label("Edit the message")).to_be_focused()
+    shot("editing")

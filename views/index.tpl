@@ -71,6 +71,10 @@
         </div>
         <button id="jump-button" type="button" class="jump" hidden>New messages &darr;</button>
         <p id="room-error" class="error room-error" role="alert"></p>
+        <div id="reply-bar" class="reply-bar" hidden>
+          <span class="reply-label">Replying to <strong id="reply-who"></strong> <span id="reply-text" class="reply-text"></span></span>
+          <button id="reply-cancel" type="button" class="ghost icon" aria-label="Cancel the reply" title="Cancel the reply">&times;</button>
+        </div>
         <form id="composer" class="composer">
           <button id="image-button" type="button" class="ghost icon" aria-label="Send an image" title="Send an image (or paste, or drop one here)">
             <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 5h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V7a2 2 0 0 1 2-2zm0 2v8.6l4.3-4.3a1 1 0 0 1 1.4 0l3.3 3.3 2.3-2.3a1 1 0 0 1 1.4 0L20 15.6V7H4zm11 1.5a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3z"/></svg>
@@ -82,6 +86,16 @@
           <button type="submit" class="primary">Send</button>
           <p id="composer-hint" class="visually-hidden">Enter sends; Shift+Enter starts a new line. Paste or drop an image to send it.</p>
         </form>
+        <dialog id="delete-dialog" class="dialog" aria-labelledby="delete-dialog-title" aria-describedby="delete-dialog-text">
+          <form method="dialog">
+            <h2 id="delete-dialog-title">Delete this message?</h2>
+            <p id="delete-dialog-text"></p>
+            <div class="actions">
+              <button type="submit" value="cancel" autofocus>Cancel</button>
+              <button type="submit" value="delete" class="danger">Delete</button>
+            </div>
+          </form>
+        </dialog>
         <div id="drop-zone" class="drop-zone" hidden><p>Drop the image to send it</p></div>
         <dialog id="leave-dialog" class="dialog" aria-labelledby="leave-dialog-title" aria-describedby="leave-dialog-text">
           <form method="dialog">

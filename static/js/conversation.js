@@ -5,9 +5,12 @@ import { $, plural } from "chat/dom";
 import { HistoryPager } from "chat/history_pager";
 import { Lifetime } from "chat/lifetime";
 import { LiveStream } from "chat/live_stream";
+import { MessageActions } from "chat/message_actions";
+import { MessageChanges } from "chat/message_changes";
 import { MessageList } from "chat/message_list";
 import { PendingSends } from "chat/pending_sends";
 import { ReadMarker } from "chat/read_marker";
+import { ReplyDraft } from "chat/reply_draft";
 import { ScrollKeeper } from "chat/scroll_keeper";
 import { titleRoom } from "chat/title";
 import { Uploader } from "chat/uploader";
@@ -37,6 +40,9 @@ export class Conversation {
     this.stream = new LiveStream(path, this.lifetime, {
       on: {
         message: (message) => this.receive(message),
+        edit: (message) => this.messages.update(message),
+        delete: (tombstone) => { this.actions.deleted(tombstone.id); this.messages.update(tombstone); },
+        react: (event) => this.messages.react(event.id, event.reactions),
         enter: (event) => this.note(event, "joined"),
         leave: (event) => this.note(event, "left"),
         deleted: () => this.lost(`“${this.name}” was deleted by its last member.`),
@@ -55,6 +61,14 @@ export class Conversation {
       uploaded: (url) => this.pending.send(url),
       problem: (text) => { roomError.textContent = text; },
     });
+    this.reply = new ReplyDraft(this.lifetime, { who: (u) => (u === user ? "yourself" : u) });
+    this.actions = new MessageActions(this.lifetime, {
+      messages: this.messages,
+      changes: new MessageChanges(path),
+      reply: this.reply,
+      goTo: (id) => this.goTo(id),
+      problem: (text) => { roomError.textContent = text; },
+    });
     roomError.textContent = "";
     this.describe(room);
     this.start();
@@ -64,6 +78,7 @@ export class Conversation {
   describe(room) {
     this.name = room.name;
     this.members = room.members;
+    this.messages.owner = room.owner === this.user;
     $("room-title").textContent = room.name;
     titleRoom(room.name);
     $("room-meta").textContent = room.members === 1 ? "Only you · leaving deletes the room" : plural(room.members, "member");
@@ -131,7 +146,23 @@ export class Conversation {
     }
   }
 
-  send(text) { this.pending.send(text); }
+  /** Show a message (the original of a reply), loading older pages until it is there, and light it up. */
+  async goTo(id) {
+    for (let pages = 0; !this.messages.has(id) && !this.history.atStart && pages < 100; pages++) {
+      if (this.history.loading) await new Promise((resolve) => { setTimeout(resolve, 100); });
+      else await this.history.loadOlder();
+      if (this.lifetime.closed) return;
+    }
+    const item = this.messages.item(id);
+    if (!item) return;
+    item.scrollIntoView({ block: "center" });
+    item.classList.remove("highlight");
+    void item.offsetWidth; // restart the highlight's animation when it is asked for again
+    item.classList.add("highlight");
+    this.lifetime.later(() => item.classList.remove("highlight"), 2500);
+  }
+
+  send(text) { this.pending.send(text, this.reply.take()); }
 
   upload(file) { this.uploader.upload(file); }
 

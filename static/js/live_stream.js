@@ -10,7 +10,7 @@ function setConnection(text, kind) {
 }
 
 export class LiveStream {
-  /** on: {message, enter, leave, deleted}; newest() -> the id to resume after; catchUp() -> false if gone. */
+  /** on: {message, edit, delete, react, enter, leave, deleted}; newest() -> the id to resume after; catchUp() -> false if gone. */
   constructor(path, lifetime, { on, newest, catchUp }) {
     this.path = path;
     this.lifetime = lifetime;
@@ -44,6 +44,7 @@ export class LiveStream {
     source.addEventListener("message", data(this.on.message));
     source.addEventListener("enter", data(this.on.enter));
     source.addEventListener("leave", data(this.on.leave));
+    for (const name of ["edit", "delete", "react"]) source.addEventListener(name, data(this.on[name]));
     source.addEventListener("deleted", () => this.on.deleted());
     source.addEventListener("error", () => {
       if (this.lifetime.closed || source !== this.source) return;

@@ -2,7 +2,7 @@
 // retry, so a retry after a lost answer never doubles it; 429 waits for Retry-After and resends itself.
 import { api, apiError } from "chat/api";
 import { $, el, failureButtons, newCid, seconds } from "chat/dom";
-import { messageBody } from "chat/message_list";
+import { messageBody } from "chat/message_view";
 
 const SENDING = "Sending…";
 
@@ -24,22 +24,23 @@ export class PendingSends {
     this.events.added();
   }
 
-  send(text) {
+  /** Send a message; `replyTo` (a message id, or null) is the message it answers. */
+  send(text, replyTo = null) {
     const item = el("li", { class: "message mine pending" },
       el("div", { class: "meta" }, el("span", { class: "author" }, "You"), " ",
         el("span", { class: "status", role: "status" }, SENDING)),
       messageBody(text, this.user));
     this.add(item);
-    this.post(item, text, newCid());
+    this.post(item, text, newCid(), replyTo);
   }
 
   /** Post (or re-post: the same cid makes a retry safe) a pending message. */
-  async post(item, text, cid) {
-    const again = () => this.post(item, text, cid);
+  async post(item, text, cid, replyTo) {
+    const again = () => this.post(item, text, cid, replyTo);
     this.setState(item, SENDING);
     let res;
     try {
-      res = await api("POST", `/v1/logs/${this.path}`, { m: text, cid });
+      res = await api("POST", `/v1/logs/${this.path}`, replyTo ? { m: text, cid, reply_to: replyTo } : { m: text, cid });
     } catch {
       this.setState(item, "Not sent: cannot reach the server.", again);
       return;
