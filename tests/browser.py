@@ -47,7 +47,7 @@ def register(page: Page, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.locator("#whoami")).to_have_text(email)
+    expect(page.locator("#whoami")).to_have_attribute("data-user", email)
 
 
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:

@@ -3,6 +3,7 @@ import { isImageUrl } from "chat/config";
 import { $, el, timeElement } from "chat/dom";
 import { render } from "chat/formatted";
 import { emojiOnly } from "chat/markdown";
+import { avatarElement, nameElement } from "chat/people";
 
 const GROUP_MS = 5 * 60 * 1000;
 const list = $("message-list");
@@ -50,7 +51,8 @@ export class MessageList {
     const item = el("li", {
       class: `message${mine ? " mine" : ""}`, "data-id": String(message.id), "data-u": message.u, "data-t": message.t,
     },
-    el("div", { class: "meta" }, el("span", { class: "author" }, mine ? "You" : message.u), " ", timeElement(message.t)),
+    el("div", { class: "meta" }, mine ? el("span", { class: "author" }, "You") : avatarElement(message.u, "tiny"),
+      mine ? null : nameElement(message.u, { class: "author" }), " ", timeElement(message.t)),
     messageBody(message.m, message.u));
     let after = list.lastElementChild;
     while (after && Number(after.dataset.id) > message.id) after = after.previousElementSibling;
