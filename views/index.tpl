@@ -71,8 +71,15 @@
             <p id="room-meta" class="hint small"></p>
           </div>
           <span id="connection" class="connection" role="status"></span>
-          <button id="invite-button" type="button" aria-haspopup="dialog">Invite</button>
-          <button id="members-button" type="button" aria-pressed="false" aria-controls="members-panel">Members</button>
+          <button id="invite-button" type="button" class="with-icon" aria-haspopup="dialog" title="Invite people">
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false"><path fill="currentColor" d="M10 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-3.3 0-7 1.7-7 4v2h14v-2c0-2.3-3.7-4-7-4zm9-6V5h-2v3h-3v2h3v3h2v-3h3V8h-3z"/></svg>
+            <span class="button-text">Invite</span>
+          </button>
+          <button id="members-button" type="button" class="with-icon" aria-pressed="false" aria-controls="members-panel" title="Members">
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false"><path fill="currentColor" d="M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-3.3 0-7 1.7-7 4v2h14v-2c0-2.3-3.7-4-7-4zm6.5-2.2a4 4 0 0 0 0-5.6A3.5 3.5 0 1 1 15.5 10.8zM17.6 13.3c2 .7 4.4 2 4.4 3.7v2h-3v-2c0-1.4-.5-2.6-1.4-3.7z"/></svg>
+            <span class="button-text">Members</span>
+            <span id="members-count" class="members-count"></span>
+          </button>
           <button id="leave-button" type="button">Leave</button>
         </header>
         <div id="messages" class="messages" role="log" aria-label="Conversation" tabindex="0">
@@ -106,6 +113,7 @@
           <details id="room-settings" class="room-settings">
             <summary>Room settings</summary>
             <form id="settings-form" class="settings-form">
+              <p id="settings-who" class="hint small">Only the owner (or an administrator) can change these.</p>
               <label for="settings-name">Name</label>
               <input id="settings-name" maxlength="100" autocomplete="off" required>
               <label class="check"><input id="settings-private" type="checkbox"> Private: only invited people can join</label>
@@ -150,8 +158,10 @@
           <span id="profile-avatar"></span>
           <div>
             <p id="profile-email" class="hint small"></p>
-            <button id="profile-picture" type="button">Change picture</button>
-            <button id="profile-no-picture" type="button" class="ghost">Remove picture</button>
+            <div class="profile-picture-actions">
+              <button id="profile-picture" type="button">Change picture</button>
+              <button id="profile-no-picture" type="button" class="ghost">Remove picture</button>
+            </div>
             <input id="profile-file" type="file" accept="image/png,image/jpeg,image/gif,image/webp" tabindex="-1" hidden>
           </div>
         </div>
@@ -167,7 +177,7 @@
     <dialog id="invite-dialog" class="dialog" aria-labelledby="invite-title">
       <form id="invite-form" novalidate>
         <h2 id="invite-title">Invite people</h2>
-        <label for="invite-email">Invite someone by the address they log in with</label>
+        <label for="invite-email">Invite someone by their sign-in address</label>
         <div class="row">
           <input id="invite-email" type="email" maxlength="254" autocomplete="off" placeholder="name@example.com">
           <button type="submit" class="primary">Invite</button>

@@ -46,6 +46,7 @@ export class InviteDialog {
     link.value = "";
     linkStatus.textContent = "";
     show(copy, false);
+    show($("invite-make-link"), true);
     dialog.showModal();
     email.focus();
   }
@@ -80,6 +81,7 @@ export class InviteDialog {
       const expires = new Date(res.data.expires);
       linkStatus.textContent = `Anyone with this link can join until ${expires.toLocaleDateString([], { month: "short", day: "numeric" })}.`;
       show(copy, true);
+      show($("invite-make-link"), false);
       copy.textContent = "Copy";
       copy.focus();
     } catch {

@@ -33,7 +33,7 @@ export class MemberPanel {
       this.toggle(false);
       return;
     }
-    button.textContent = room.members ? `Members · ${room.members}` : "Members";
+    $("members-count").textContent = room.members ? String(room.members) : "";
     if (other) {
       this.members = [];
       list.replaceChildren();
@@ -45,7 +45,10 @@ export class MemberPanel {
   toggle(open) {
     show(panel, open);
     button.setAttribute("aria-pressed", String(open));
-    $("room-open").classList.toggle("members-open", open);
+    const roomOpen = $("room-open");
+    roomOpen.classList.toggle("members-open", open);
+    // The panel starts under the room's header, however tall it is.
+    roomOpen.style.setProperty("--header-height", `${roomOpen.querySelector(".room-header").offsetHeight}px`);
     if (open) this.refresh();
   }
 
@@ -88,11 +91,11 @@ export class MemberPanel {
       },
       el("span", { class: "avatar-wrap" }, avatar, el("span", { class: `presence ${presence}`, title: presence })),
       el("span", { class: "member-text" },
-        nameElement(member.userid, { class: "member-name" }),
+        el("span", { class: "member-line" },
+          nameElement(member.userid, { class: "member-name" }),
+          mine ? el("span", { class: "tag" }, "you") : null,
+          member.role === "owner" ? el("span", { class: "tag owner" }, "owner") : null),
         twins ? el("span", { class: "member-email" }, member.userid) : null),
-      el("span", { class: "member-tags" },
-        mine ? el("span", { class: "tag" }, "you") : null,
-        member.role === "owner" ? el("span", { class: "tag owner" }, "owner") : null),
       el("span", { class: "visually-hidden" }, `, ${presence}`));
       return el("li", {}, item);
     }));

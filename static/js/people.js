@@ -22,11 +22,11 @@ export function avatarUrl(userid) {
   return profile ? profile.avatar : null;
 }
 
-/** The initials of a name: up to two letters (or symbols), from its first two words. */
+/** The initials of a name: the first letter (or symbol) of its first two words. */
 export function initials(name) {
   const words = String(name).trim().split(/\s+/).filter(Boolean);
   const first = (word) => Array.from(word)[0] || "";
-  return ((words.length > 1 ? first(words[0]) + first(words[1]) : Array.from(words[0] || "?").slice(0, 2).join(""))).toUpperCase();
+  return (words.slice(0, 2).map(first).join("") || "?").toUpperCase();
 }
 
 /** A colour of its own for every user id (the same on every page). */

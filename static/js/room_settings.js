@@ -26,7 +26,7 @@ export class RoomSettings {
     this.room = room;
     show(details, Boolean(room) && room.kind !== "dm");
     if (!room) return;
-    details.querySelector("summary").textContent = owner ? "Room settings" : "Room settings (owner and admins)";
+    show($("settings-who"), !owner);
     if (other) {
       details.open = owner;
       status.textContent = "";
