@@ -78,6 +78,27 @@ def open_room(page: Page, name: str) -> None:
     expect(page.locator("#room-title")).to_have_text(name)
 
 
+def members_panel(page: Page):
+    """Open the room's member list (if closed) and return it."""
+    panel = page.locator("#members-panel")
+    if panel.is_hidden():
+        page.locator("#members-button").click()
+    expect(panel).to_be_visible()
+    return panel
+
+
+def member(page: Page, name: str):
+    return page.locator("#members .member", has_text=name)
+
+
+def create_private_room(page: Page, name: str) -> None:
+    page.get_by_label("New room").fill(name)
+    page.get_by_label("Private: only people you invite").check()
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#room-title")).to_have_text(name)
+    expect(page.locator("#my-rooms .room-item", has_text=name)).to_contain_text("Private")
+
+
 def send(page: Page, text: str) -> None:
     """Type a message and press Enter; wait until the server has accepted it."""
     page.get_by_label("Message", exact=True).fill(text)

@@ -143,6 +143,8 @@
         </div>
         <p id="person-role" class="hint small"></p>
         <p id="person-error" class="error" role="alert"></p>
+        <p id="person-moderate-line" class="hint small">Owner or administrator?
+          <button id="person-moderate" type="button" class="link">Show the room's moderation</button></p>
         <div class="actions">
           <button id="person-remove" type="button" class="danger">Remove from room</button>
           <button id="person-owner" type="button">Make owner</button>

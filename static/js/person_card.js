@@ -29,6 +29,7 @@ export class PersonCard {
     });
     $("person-remove").addEventListener("click", () => this.remove());
     $("person-owner").addEventListener("click", () => this.handOver());
+    $("person-moderate").addEventListener("click", () => this.showModeration(true));
   }
 
   /** Show a member; context {room, mine, owner, twins}. */
@@ -46,11 +47,18 @@ export class PersonCard {
     problem.textContent = "";
     $("person-dm").textContent = mine ? "Notes to self" : "Message";
     // Moderation is for rooms, not direct messages; it is not for oneself (leave instead).
-    const moderates = room.kind !== "dm" && !mine && member.role !== "owner";
-    show($("person-remove"), moderates && owner);
-    show($("person-owner"), moderates && owner);
+    this.moderates = room.kind !== "dm" && !mine && member.role !== "owner";
+    this.showModeration(owner);
+    show($("person-moderate-line"), this.moderates && !owner);
     dialog.showModal();
     $("person-dm").focus();
+  }
+
+  /** The owner's actions: shown to the owner; to others (an administrator may) only when asked for. */
+  showModeration(visible) {
+    show($("person-remove"), this.moderates && visible);
+    show($("person-owner"), this.moderates && visible);
+    if (visible) show($("person-moderate-line"), false);
   }
 
   async remove() {

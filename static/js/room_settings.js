@@ -31,8 +31,11 @@ export class RoomSettings {
       details.open = owner;
       status.textContent = "";
     }
-    if (document.activeElement !== nameInput) nameInput.value = room.name;
-    privateBox.checked = room.visibility === "private";
+    // A listing refresh does not undo what is being edited.
+    if (other || !$("settings-form").contains(document.activeElement)) {
+      nameInput.value = room.name;
+      privateBox.checked = room.visibility === "private";
+    }
   }
 
   async save() {
