@@ -94,7 +94,7 @@ export class MemberPanel {
         el("span", { class: "member-line" },
           nameElement(member.userid, { class: "member-name" }),
           mine ? el("span", { class: "tag" }, "you") : null,
-          member.role === "owner" ? el("span", { class: "tag owner" }, "owner") : null),
+          member.role === "owner" && this.room.kind !== "dm" ? el("span", { class: "tag owner" }, "owner") : null),
         twins ? el("span", { class: "member-email" }, member.userid) : null),
       el("span", { class: "visually-hidden" }, `, ${presence}`));
       return el("li", {}, item);

@@ -41,7 +41,7 @@ export class PersonCard {
     $("person-name").textContent = displayName(member.userid);
     $("person-email").textContent = member.userid;
     $("person-role").textContent = [
-      member.role === "owner" ? `Owner of “${room.name}”` : `Member of “${room.name}”`,
+      room.kind === "dm" ? "In this direct message" : `${member.role === "owner" ? "Owner" : "Member"} of “${room.name}”`,
       member.online ? "online now" : "not online",
     ].join(" · ");
     problem.textContent = "";
