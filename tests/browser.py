@@ -47,7 +47,7 @@ def register(page: Page, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.locator("#whoami")).to_have_text(email)
+    expect(page.locator("#whoami")).to_have_attribute("data-user", email)
 
 
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
@@ -76,6 +76,27 @@ def join_room(page: Page, name: str) -> None:
 def open_room(page: Page, name: str) -> None:
     page.locator("#my-rooms .room-item", has_text=name).click()
     expect(page.locator("#room-title")).to_have_text(name)
+
+
+def members_panel(page: Page):
+    """Open the room's member list (if closed) and return it."""
+    panel = page.locator("#members-panel")
+    if panel.is_hidden():
+        page.locator("#members-button").click()
+    expect(panel).to_be_visible()
+    return panel
+
+
+def member(page: Page, name: str):
+    return page.locator("#members .member", has_text=name)
+
+
+def create_private_room(page: Page, name: str) -> None:
+    page.get_by_label("New room").fill(name)
+    page.get_by_label("Private: only people you invite").check()
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#room-title")).to_have_text(name)
+    expect(page.locator("#my-rooms .room-item", has_text=name)).to_contain_text("Private")
 
 
 def send(page: Page, text: str) -> None:

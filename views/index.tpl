@@ -3,7 +3,9 @@
   <header class="topbar">
     <h1 class="brand"><span class="brand-mark" aria-hidden="true"></span>chat</h1>
     <nav id="account" class="account" aria-label="Account" hidden>
-      <span id="whoami" class="whoami"></span>
+      <button id="profile-button" type="button" class="ghost person-button" title="Your profile" aria-haspopup="dialog">
+        <span id="my-avatar"></span><span id="whoami" class="whoami"></span>
+      </button>
       <button id="stats-button" type="button" class="ghost" aria-pressed="false">Stats</button>
       <button id="logout-button" type="button" class="ghost">Log out</button>
     </nav>
@@ -39,11 +41,19 @@
           <input id="room-name" maxlength="100" placeholder="Room name" autocomplete="off">
           <button type="submit" class="primary">Create</button>
         </div>
+        <label class="check"><input id="room-private" type="checkbox"> Private: only people you invite</label>
       </form>
       <p id="rooms-error" class="error" role="alert"></p>
+      <section id="invites-section" aria-labelledby="invites-heading" hidden>
+        <h2 id="invites-heading" class="list-heading">Invitations</h2>
+        <ul id="invites" class="invite-list"></ul>
+      </section>
       <h2 id="my-rooms-heading" class="list-heading">Your rooms</h2>
       <ul id="my-rooms" class="room-list" aria-labelledby="my-rooms-heading"></ul>
       <p id="my-rooms-empty" class="hint small" hidden>You are in no room yet: create one, or join one below.</p>
+      <h2 id="direct-heading" class="list-heading">Direct messages</h2>
+      <ul id="direct-rooms" class="room-list" aria-labelledby="direct-heading"></ul>
+      <p id="direct-empty" class="hint small" hidden>None yet: open a room's members and pick a person.</p>
       <h2 id="other-rooms-heading" class="list-heading">Other rooms</h2>
       <ul id="other-rooms" class="room-list" aria-labelledby="other-rooms-heading"></ul>
       <p id="other-rooms-empty" class="hint small" hidden>No other rooms right now.</p>
@@ -61,6 +71,15 @@
             <p id="room-meta" class="hint small"></p>
           </div>
           <span id="connection" class="connection" role="status"></span>
+          <button id="invite-button" type="button" class="with-icon" aria-haspopup="dialog" title="Invite people">
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false"><path fill="currentColor" d="M10 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-3.3 0-7 1.7-7 4v2h14v-2c0-2.3-3.7-4-7-4zm9-6V5h-2v3h-3v2h3v3h2v-3h3V8h-3z"/></svg>
+            <span class="button-text">Invite</span>
+          </button>
+          <button id="members-button" type="button" class="with-icon" aria-pressed="false" aria-controls="members-panel" title="Members">
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false"><path fill="currentColor" d="M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-3.3 0-7 1.7-7 4v2h14v-2c0-2.3-3.7-4-7-4zm6.5-2.2a4 4 0 0 0 0-5.6A3.5 3.5 0 1 1 15.5 10.8zM17.6 13.3c2 .7 4.4 2 4.4 3.7v2h-3v-2c0-1.4-.5-2.6-1.4-3.7z"/></svg>
+            <span class="button-text">Members</span>
+            <span id="members-count" class="members-count"></span>
+          </button>
           <button id="leave-button" type="button">Leave</button>
         </header>
         <div id="messages" class="messages" role="log" aria-label="Conversation" tabindex="0">
@@ -70,6 +89,7 @@
           <ol id="pending-list" class="message-list" aria-label="Not sent yet"></ol>
         </div>
         <button id="jump-button" type="button" class="jump" hidden>New messages &darr;</button>
+        <p id="typing" class="typing hint small" aria-live="polite"></p>
         <p id="room-error" class="error room-error" role="alert"></p>
         <div id="reply-bar" class="reply-bar" hidden>
           <span class="reply-label">Replying to <strong id="reply-who"></strong> <span id="reply-text" class="reply-text"></span></span>
@@ -97,6 +117,25 @@
           </form>
         </dialog>
         <div id="drop-zone" class="drop-zone" hidden><p>Drop the image to send it</p></div>
+        <aside id="members-panel" class="members-panel" aria-labelledby="members-title" hidden>
+          <header class="panel-header">
+            <h2 id="members-title">Members</h2>
+            <button id="members-close" type="button" class="ghost" aria-label="Close the member list">&times;</button>
+          </header>
+          <p id="members-error" class="error" role="alert"></p>
+          <ul id="members" class="member-list" aria-labelledby="members-title"></ul>
+          <details id="room-settings" class="room-settings">
+            <summary>Room settings</summary>
+            <form id="settings-form" class="settings-form">
+              <p id="settings-who" class="hint small">Only the owner (or an administrator) can change these.</p>
+              <label for="settings-name">Name</label>
+              <input id="settings-name" maxlength="100" autocomplete="off" required>
+              <label class="check"><input id="settings-private" type="checkbox"> Private: only invited people can join</label>
+              <button type="submit" class="primary">Save</button>
+              <p id="settings-status" class="hint small" role="status"></p>
+            </form>
+          </details>
+        </aside>
         <dialog id="leave-dialog" class="dialog" aria-labelledby="leave-dialog-title" aria-describedby="leave-dialog-text">
           <form method="dialog">
             <h2 id="leave-dialog-title">Leave and delete this room?</h2>
@@ -109,6 +148,69 @@
         </dialog>
       </div>
     </section>
+
+    <dialog id="person-dialog" class="dialog person-card" aria-labelledby="person-name">
+      <form method="dialog">
+        <div class="person-head">
+          <span id="person-avatar"></span>
+          <div><h2 id="person-name"></h2><p id="person-email" class="hint small"></p></div>
+        </div>
+        <p id="person-role" class="hint small"></p>
+        <p id="person-error" class="error" role="alert"></p>
+        <p id="person-moderate-line" class="hint small">Owner or administrator?
+          <button id="person-moderate" type="button" class="link">Show the room's moderation</button></p>
+        <div class="actions">
+          <button id="person-remove" type="button" class="danger">Remove from room</button>
+          <button id="person-owner" type="button">Make owner</button>
+          <button id="person-dm" type="button" class="primary">Message</button>
+          <button type="submit" value="close">Close</button>
+        </div>
+      </form>
+    </dialog>
+    <dialog id="profile-dialog" class="dialog" aria-labelledby="profile-title">
+      <form id="profile-form" method="dialog" novalidate>
+        <h2 id="profile-title">Your profile</h2>
+        <div class="person-head">
+          <span id="profile-avatar"></span>
+          <div>
+            <p id="profile-email" class="hint small"></p>
+            <div class="profile-picture-actions">
+              <button id="profile-picture" type="button">Change picture</button>
+              <button id="profile-no-picture" type="button" class="ghost">Remove picture</button>
+            </div>
+            <input id="profile-file" type="file" accept="image/png,image/jpeg,image/gif,image/webp" tabindex="-1" hidden>
+          </div>
+        </div>
+        <label for="profile-name">Display name</label>
+        <input id="profile-name" maxlength="64" autocomplete="nickname" required>
+        <p id="profile-error" class="error" role="alert"></p>
+        <div class="actions">
+          <button type="submit" value="cancel" formnovalidate>Cancel</button>
+          <button id="profile-save" type="button" class="primary">Save</button>
+        </div>
+      </form>
+    </dialog>
+    <dialog id="invite-dialog" class="dialog" aria-labelledby="invite-title">
+      <form id="invite-form" novalidate>
+        <h2 id="invite-title">Invite people</h2>
+        <label for="invite-email">Invite someone by their sign-in address</label>
+        <div class="row">
+          <input id="invite-email" type="email" maxlength="254" autocomplete="off" placeholder="name@example.com">
+          <button type="submit" class="primary">Invite</button>
+        </div>
+        <p id="invite-status" class="hint small" role="status"></p>
+        <label for="invite-link">Or share a link (valid 7 days)</label>
+        <div class="row">
+          <input id="invite-link" readonly placeholder="No link yet">
+          <button id="invite-make-link" type="button">Create link</button>
+          <button id="invite-copy" type="button" hidden>Copy</button>
+        </div>
+        <p id="invite-link-status" class="hint small" role="status"></p>
+        <div class="actions">
+          <button id="invite-close" type="button">Done</button>
+        </div>
+      </form>
+    </dialog>
 
     <section id="stats-pane" class="stats-pane" aria-labelledby="stats-title" hidden>
       <header class="room-header">

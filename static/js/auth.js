@@ -46,8 +46,6 @@ function explain(res) {
 export function startAuth({ signedIn, signedOut }) {
   const enter = (user) => {
     onUnauthorized(() => leave("Your session has ended: please log in again."));
-    $("whoami").textContent = user;
-    $("whoami").title = `Logged in as ${user}`;
     show($("auth-view"), false);
     show($("account"), true);
     show($("chat-view"), true);

@@ -10,9 +10,12 @@ import { MessageChanges } from "chat/message_changes";
 import { MessageList } from "chat/message_list";
 import { PendingSends } from "chat/pending_sends";
 import { ReadMarker } from "chat/read_marker";
+import { displayName } from "chat/people";
 import { ReplyDraft } from "chat/reply_draft";
+import { noteText } from "chat/room_notes";
 import { ScrollKeeper } from "chat/scroll_keeper";
 import { titleRoom } from "chat/title";
+import { TypingIndicator } from "chat/typing";
 import { Uploader } from "chat/uploader";
 
 const roomError = $("room-error");
@@ -20,13 +23,14 @@ const roomError = $("room-error");
 export class Conversation {
   /**
    * lost(reason): the room went away under us; changed(): someone came or went (the room list may differ);
-   * read(): the reader's marker moved (unread counts changed).
+   * read(): the reader's marker moved (unread counts changed); updated(changes): the room was renamed or changed.
    */
-  constructor(room, user, { lost, changed, read }) {
+  constructor(room, user, { lost, changed, read, updated }) {
     this.roomid = room.roomid;
     this.user = user;
-    this.events = { lost, changed };
+    this.events = { lost, changed, updated };
     this.lifetime = new Lifetime();
+    this.typing = new TypingIndicator(user, this.lifetime);
     const path = encodeURIComponent(room.roomid);
     this.marker = new ReadMarker(path, room.read || 0, this.lifetime, { moved: () => read() });
     this.messages = new MessageList(user, { inserted: (item, message, mine) => this.marker.watch(item, message, mine) });
@@ -43,9 +47,15 @@ export class Conversation {
         edit: (message) => this.messages.update(message),
         delete: (tombstone) => { this.actions.deleted(tombstone.id); this.messages.update(tombstone); },
         react: (event) => this.messages.react(event.id, event.reactions),
-        enter: (event) => this.note(event, "joined"),
-        leave: (event) => this.note(event, "left"),
+        enter: (event) => this.note("enter", event),
+        leave: (event) => this.note("leave", event),
         deleted: () => this.lost(`“${this.name}” was deleted by its last member.`),
+        typing: (event) => this.typing.seen(event),
+        invite: (event) => this.note("invite", event),
+        updated: (event) => { this.note("updated", event); this.events.updated(event); },
+        removed: (event) => (event.u === this.user
+          ? this.lost(`You were removed from “${this.name}”.`)
+          : this.note("removed", event)),
       },
       newest: () => this.messages.newest,
       catchUp: () => this.history.catchUp(this.messages.newest, (message) => this.receive(message)),
@@ -61,7 +71,7 @@ export class Conversation {
       uploaded: (url) => this.pending.send(url),
       problem: (text) => { roomError.textContent = text; },
     });
-    this.reply = new ReplyDraft(this.lifetime, { who: (u) => (u === user ? "yourself" : u) });
+    this.reply = new ReplyDraft(this.lifetime, { who: (u) => (u === user ? "yourself" : displayName(u)) });
     this.actions = new MessageActions(this.lifetime, {
       messages: this.messages,
       changes: new MessageChanges(path),
@@ -81,7 +91,8 @@ export class Conversation {
     this.messages.owner = room.owner === this.user;
     $("room-title").textContent = room.name;
     titleRoom(room.name);
-    $("room-meta").textContent = room.members === 1 ? "Only you · leaving deletes the room" : plural(room.members, "member");
+    $("room-meta").textContent = room.kind === "dm" ? "Direct message"
+      : room.members === 1 ? "Only you · leaving deletes the room" : plural(room.members, "member");
   }
 
   /** The newest message id the page knows: as many messages as the room has had (ids count from 1). */
@@ -116,6 +127,7 @@ export class Conversation {
   receive(message) {
     const newest = this.messages.newest;
     if (!this.messages.insert(message)) return;
+    this.typing.stopped(message.u);
     if (message.id === this.messages.newest) this.scroll.arrived(message.u === this.user);
     // An id may also be a hole, harmlessly.
     if (newest && message.id > newest + 1) {
@@ -123,9 +135,11 @@ export class Conversation {
     }
   }
 
-  note(event, verb) {
-    if (event.u !== this.user) {
-      this.messages.note(`${event.u} ${verb} the room`, event.t);
+  /** A quiet line for someone else's coming, going or change to the room; the room list may differ. */
+  note(kind, event) {
+    const text = noteText(kind, event, this.user);
+    if (text && (event.u !== this.user || kind === "removed" || kind === "updated")) {
+      this.messages.note(text, event.t);
       if (this.scroll.pinned) this.scroll.toBottom();
     }
     this.events.changed();

@@ -10,7 +10,7 @@ function setConnection(text, kind) {
 }
 
 export class LiveStream {
-  /** on: {message, edit, delete, react, enter, leave, deleted}; newest() -> the id to resume after; catchUp() -> false if gone. */
+  /** on: {message, edit, delete, react, enter, leave, deleted, typing, invite, updated, removed}; newest() -> the id to resume after; catchUp() -> false if gone. */
   constructor(path, lifetime, { on, newest, catchUp }) {
     this.path = path;
     this.lifetime = lifetime;
@@ -46,6 +46,8 @@ export class LiveStream {
     source.addEventListener("leave", data(this.on.leave));
     for (const name of ["edit", "delete", "react"]) source.addEventListener(name, data(this.on[name]));
     source.addEventListener("deleted", () => this.on.deleted());
+    // The room's people: typing (live only), invitations, renames and other changes, removals.
+    for (const kind of ["typing", "invite", "updated", "removed"]) source.addEventListener(kind, data(this.on[kind]));
     source.addEventListener("error", () => {
       if (this.lifetime.closed || source !== this.source) return;
       if (source.readyState === EventSource.CLOSED) this.recover();

@@ -4,14 +4,37 @@ import { startAuth } from "chat/auth";
 import { startComposer } from "chat/composer";
 import { Conversation } from "chat/conversation";
 import { $, show } from "chat/dom";
+import { Invitations } from "chat/invitations";
+import { InviteDialog } from "chat/invite_dialog";
 import { startLeaving } from "chat/leave_room";
+import { MemberPanel } from "chat/member_panel";
+import { forgetPeople } from "chat/people";
+import { PersonCard } from "chat/person_card";
+import { ProfileEditor } from "chat/profile_editor";
 import { RoomList } from "chat/room_list";
+import { RoomSettings } from "chat/room_settings";
 import { StatsView } from "chat/stats_view";
 import { titleRoom, titleUnread } from "chat/title";
+import { startTypingNotices } from "chat/typing";
 
 const app = $("app");
 let user = null;
 let conv = null; // the open room's Conversation
+let openedRoom = null; // what the room list last said about the open room
+
+/** The room header's people parts follow what the room list says about the open room. */
+function describeRoom(room) {
+  openedRoom = room;
+  members.show(room, user);
+  settings.show(room, Boolean(room) && room.owner === user);
+  invites.showFor(room);
+}
+
+/** Someone came, went or changed the room: the lists follow. */
+function roomChanged() {
+  rooms.refresh();
+  members.refresh();
+}
 
 function setNotice(text) {
   $("room-notice").textContent = text;
@@ -25,8 +48,9 @@ function openRoom(room) {
     if (conv) conv.close();
     conv = new Conversation(room, user, {
       lost: (reason) => { closeRoom(reason); rooms.refresh(); },
-      changed: () => rooms.refresh(),
+      changed: roomChanged,
       read: () => rooms.refresh(),
+      updated: roomChanged,
     });
     history.replaceState(null, "", `#room=${encodeURIComponent(room.roomid)}`);
   }
@@ -35,6 +59,7 @@ function openRoom(room) {
   show($("room-open"), true);
   app.classList.add("in-room");
   rooms.markCurrent(room.roomid);
+  describeRoom(room);
   $("message-input").focus();
 }
 
@@ -51,16 +76,32 @@ function closeRoom(notice) {
   show($("room-placeholder"), true);
   app.classList.remove("in-room");
   rooms.markCurrent(null);
+  describeRoom(null);
 }
 
 const rooms = new RoomList({
   open: openRoom,
   listed: (joined) => {
     if (!conv) return;
-    if (joined.has(conv.roomid)) conv.describe(joined.get(conv.roomid));
-    else conv.verifyMembership();
+    if (joined.has(conv.roomid)) {
+      conv.describe(joined.get(conv.roomid));
+      describeRoom(joined.get(conv.roomid));
+    } else conv.verifyMembership();
   },
 });
+const invitations = new Invitations({
+  joined: (roomid) => rooms.openJoined(roomid),
+  problem: (text) => setNotice(text),
+});
+const profile = new ProfileEditor();
+const card = new PersonCard({ direct: (userid) => rooms.direct(userid), changed: roomChanged });
+const members = new MemberPanel({
+  pick: (member, context) => card.open(member, { ...context, owner: Boolean(openedRoom) && openedRoom.owner === user }),
+});
+const settings = new RoomSettings({ saved: roomChanged });
+const invites = new InviteDialog({ room: () => openedRoom });
+startTypingNotices({ roomid: () => conv && conv.roomid });
+setInterval(() => { if (user && document.visibilityState === "visible") invitations.refresh(); }, 10000);
 
 const stats = new StatsView({ user: () => user, roomName: (roomid) => rooms.name(roomid) });
 
@@ -89,15 +130,21 @@ $("back-button").addEventListener("click", () => {
 startAuth({
   signedIn: (who) => {
     user = who;
+    profile.start(who);
+    invitations.start(who);
     rooms.start(who).then(() => {
       const wanted = new URLSearchParams(location.hash.slice(1)).get("room");
-      if (wanted && rooms.joined.has(wanted)) openRoom(rooms.joined.get(wanted));
+      if (new URLSearchParams(location.search).has("join")) invitations.joinFromAddress();
+      else if (wanted && rooms.joined.has(wanted)) openRoom(rooms.joined.get(wanted));
     });
   },
   signedOut: () => {
     stats.close();
     closeRoom("");
     rooms.stop();
+    invitations.stop();
+    profile.stop();
+    forgetPeople();
     titleUnread(0);
     user = null;
   },

@@ -4,6 +4,7 @@ import { isImageUrl } from "chat/config";
 import { el, timeElement, timeLabel } from "chat/dom";
 import { render } from "chat/formatted";
 import { emojiOnly } from "chat/markdown";
+import { avatarElement, displayName, nameElement } from "chat/people";
 
 const QUOTE_CHARS = 120;
 const CHIP_NAMES = 3;
@@ -23,7 +24,7 @@ export function messageBody(text, author) {
 }
 
 /** Who someone is, as the page says it: "You" for oneself. */
-export function who(userid, user) { return userid === user ? "You" : userid; }
+export function who(userid, user) { return userid === user ? "You" : displayName(userid); }
 
 /** A short plain-text preview of a message's text (images as "an image"). */
 export function preview(text) {
@@ -71,7 +72,9 @@ function toolbar(message, { mine, owner }) {
 export function renderMessage(item, message, { user, owner }) {
   const mine = message.u === user;
   item.classList.toggle("deleted", Boolean(message.deleted));
-  const meta = el("div", { class: "meta" }, el("span", { class: "author" }, who(message.u, user)), " ", timeElement(message.t));
+  const meta = el("div", { class: "meta" },
+    mine ? el("span", { class: "author" }, "You") : avatarElement(message.u, "tiny"),
+    mine ? null : nameElement(message.u, { class: "author" }), " ", timeElement(message.t));
   if (message.deleted) {
     item.replaceChildren(meta, el("div", { class: "tombstone" }, "message deleted"));
     return;

@@ -2,6 +2,7 @@
 // page is visible; creating a room and joining one.
 import { OFFLINE, api, apiError } from "chat/api";
 import { $, el, plural, show } from "chat/dom";
+import { avatarElement } from "chat/people";
 import { titleUnread } from "chat/title";
 
 const REFRESH_MS = 10000;
@@ -15,6 +16,17 @@ function news(room) {
     el("span", { class: "unread-count", title: `${room.unread} unread` }, String(room.unread)));
 }
 
+/** Under a room's name: how many are in it, and whether it is private. */
+function roomLine(room) {
+  return `${room.visibility === "private" ? "Private · " : ""}${plural(room.members, "member")}`;
+}
+
+/** Under a direct message's name: with whom. */
+function dmLine(room) {
+  if (room.members === 1 && room.with === room.owner) return "Notes to self";
+  return room.members === 1 ? "They left" : "Direct message";
+}
+
 /** Replace a room list, keeping keyboard focus on the same room when it is still listed. */
 function renderRooms(list, rooms, joined, current, pick) {
   const focused = list.contains(document.activeElement) ? document.activeElement.dataset.roomid : null;
@@ -26,8 +38,9 @@ function renderRooms(list, rooms, joined, current, pick) {
       title: joined ? `Open ${room.name}` : `Join ${room.name}`,
       onclick: () => pick(room, joined),
     },
+    room.kind === "dm" ? avatarElement(room.with, "small") : null,
     el("span", { class: "room-name" }, room.name),
-    el("span", { class: "room-count" }, plural(room.members, "member")),
+    el("span", { class: "room-count" }, room.kind === "dm" ? dmLine(room) : roomLine(room)),
     joined ? news(room) : el("span", { class: "join-badge" }, "Join")))));
   for (const button of list.querySelectorAll(".room-item")) {
     const room = rooms.find((r) => r.roomid === button.dataset.roomid);
@@ -40,9 +53,10 @@ function renderRooms(list, rooms, joined, current, pick) {
 }
 
 /** The user's POST /v1/room action (enter, leave) on a room. */
-export function roomAction(user, action, roomid, name) {
+export function roomAction(user, action, roomid, name, visibility) {
   const body = { userid: user, action, roomid };
   if (name) body.name = name;
+  if (visibility) body.visibility = visibility;
   return api("POST", "/v1/room", body);
 }
 
@@ -76,6 +90,7 @@ export class RoomList {
     this.joined = new Map();
     this.names = new Map();
     $("my-rooms").replaceChildren();
+    $("direct-rooms").replaceChildren();
     $("other-rooms").replaceChildren();
   }
 
@@ -102,10 +117,14 @@ export class RoomList {
     this.joined = new Map(mine.map((room) => [room.roomid, room]));
     for (const room of allrooms.concat(mine)) this.names.set(room.roomid, room.name);
     const pick = (room, joined) => (joined ? this.events.open(room) : this.join(room));
-    renderRooms($("my-rooms"), mine, true, this.current, pick);
+    const rooms = mine.filter((room) => room.kind !== "dm");
+    const direct = mine.filter((room) => room.kind === "dm");
+    renderRooms($("my-rooms"), rooms, true, this.current, pick);
+    renderRooms($("direct-rooms"), direct, true, this.current, pick);
+    show($("direct-empty"), direct.length === 0);
     renderRooms($("other-rooms"), allrooms.filter((room) => !this.joined.has(room.roomid)), false, this.current, pick);
-    show($("my-rooms-empty"), mine.length === 0);
-    show($("other-rooms-empty"), allrooms.length === mine.length);
+    show($("my-rooms-empty"), rooms.length === 0);
+    show($("other-rooms-empty"), allrooms.every((room) => this.joined.has(room.roomid)));
     this.events.listed(this.joined);
     titleUnread(mine.reduce((sum, room) => sum + (room.unread || 0), 0));
   }
@@ -129,18 +148,41 @@ export class RoomList {
 
   async create(input) {
     const name = input.value.trim();
+    const visibility = $("room-private").checked ? "private" : "public";
     try {
-      const res = await roomAction(this.user, "enter", null, name);
+      const res = await roomAction(this.user, "enter", null, name, visibility);
       if (!res.ok) {
         roomsError.textContent = apiError(res, "Could not create the room.");
         return;
       }
       input.value = "";
+      $("room-private").checked = false;
       await this.refresh();
       this.events.open(this.joined.get(res.data.roomid) || { roomid: res.data.roomid, name: name || "Untitled room", members: 1 });
     } catch {
       roomsError.textContent = OFFLINE;
     }
+  }
+
+  /** Open the direct message with a person (POST /v1/dm makes it on first use). */
+  async direct(userid) {
+    try {
+      const res = await api("POST", "/v1/dm", { userid });
+      if (!res.ok) {
+        roomsError.textContent = apiError(res, "Could not start the conversation.");
+        return;
+      }
+      await this.openJoined(res.data.roomid);
+    } catch {
+      roomsError.textContent = OFFLINE;
+    }
+  }
+
+  /** Open a room we have just come into (by an invitation, a link, a direct message). */
+  async openJoined(roomid) {
+    await this.refresh();
+    const room = this.joined.get(roomid);
+    if (room) this.events.open(room);
   }
 
   async join(room) {
