@@ -1,7 +1,7 @@
 // The service worker: shows a Web Push notification (title: the room, body: "sender: text") and, on a
 // click, focuses a page of this site on that room or opens one.
 self.addEventListener("push", (event) => {
-  let data = {};
+  let data;
   try { data = event.data ? event.data.json() : {}; } catch { data = {}; }
   const title = typeof data.room === "string" ? data.room : "chat";
   const sender = typeof data.sender === "string" ? data.sender : "";

@@ -5,6 +5,7 @@
     <nav id="account" class="account" aria-label="Account" hidden>
       <span id="whoami" class="whoami"></span>
       <button id="stats-button" type="button" class="ghost" aria-pressed="false">Stats</button>
+      <button id="notify-button" type="button" class="ghost" aria-pressed="false" hidden>Notifications</button>
       <button id="logout-button" type="button" class="ghost">Log out</button>
     </nav>
   </header>

@@ -5,6 +5,7 @@ import { startComposer } from "chat/composer";
 import { Conversation } from "chat/conversation";
 import { $, show } from "chat/dom";
 import { startLeaving } from "chat/leave_room";
+import { startNotifications } from "chat/notifications";
 import { RoomList } from "chat/room_list";
 import { StatsView } from "chat/stats_view";
 import { titleRoom, titleUnread } from "chat/title";
@@ -84,6 +85,11 @@ $("back-button").addEventListener("click", () => {
   const roomid = conv && conv.roomid;
   closeRoom("");
   if (roomid) rooms.focus(roomid);
+});
+
+startNotifications({
+  user: () => user,
+  open: (roomid) => { if (rooms.joined.has(roomid)) openRoom(rooms.joined.get(roomid)); },
 });
 
 startAuth({
