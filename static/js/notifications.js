@@ -68,7 +68,8 @@ class HiddenWatcher {
     clearInterval(this.timer);
     this.timer = null;
     this.seen = null;
-    if (document.visibilityState !== "hidden" || Notification.permission !== "granted") return;
+    const wanted = Notification.permission === "granted" && localStorage.getItem("chat-notify") === "on";
+    if (document.visibilityState !== "hidden" || !wanted) return;
     this.look();
     this.timer = setInterval(() => this.look(), POLL_MS);
   }
