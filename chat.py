@@ -23,10 +23,13 @@ def create_app(settings: Settings | None = None) -> Bottle:
     settings = settings or from_env()
     uri = settings.mongodb_uri or start_embedded(settings.data_dir)
     celery = make_celery(settings)
-    store = Store(uri, settings.redis_url, settings.session_days, on_activity=celery.nudge_stats)
+    store = Store(
+        uri, settings.redis_url, settings.session_days, on_activity=celery.nudge_stats, on_message=celery.nudge_push
+    )
     store.ensure_indexes()
     images = build_image_store(settings)
     celery.use(store, images)  # eager tasks (the embedded default) run on the web process's own stores
+    celery.chat_vapid  # noqa: B018 - made (or read) now, so a DATA_DIR that cannot hold it fails the start
     app = Bottle()
     app.config.update({"chat.settings": settings, "chat.store": store, "chat.images": images, "chat.celery": celery})
     app.add_hook("before_request", guard_request)

@@ -37,6 +37,8 @@ class Settings:
     broker_visibility_timeout: int = 600
     stream_max_seconds: float = 300.0
     heartbeat_seconds: float = 15.0
+    vapid_private_key: str | None = None  # base64url of the raw P-256 scalar; unset: DATA_DIR/vapid.pem
+    vapid_subject: str = "mailto:chat@localhost"
 
 
 MIN_WEB_THREADS = 65  # routes/events.py keeps 64 threads for requests other than event streams
@@ -114,6 +116,39 @@ def _bucket(text: str) -> str:
     return text
 
 
+def _vapid_key(text: str) -> str:
+    """A P-256 private key, PEM (newlines may be written \\n) or base64url of the raw 32-byte scalar or DER;
+    kept as base64url of the raw scalar, the form py_vapid reads."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_der_private_key, load_pem_private_key
+
+    allowed = "use a P-256 private key: PEM (e.g. the private_key.pem of `vapid --gen`), or base64url of its 32 bytes"
+    try:
+        if "-----BEGIN" in text:
+            key = load_pem_private_key(text.replace("\\n", "\n").encode(), password=None)
+        else:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            if len(raw) == 32:
+                key = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+            else:
+                key = load_der_private_key(raw, password=None)
+    except (ValueError, TypeError):
+        raise ValueError(allowed) from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ValueError(allowed)
+    scalar = key.private_numbers().private_value.to_bytes(32, "big")
+    return base64.urlsafe_b64encode(scalar).rstrip(b"=").decode()
+
+
+def _vapid_subject(text: str) -> str:
+    """Who runs this service, for push services: a mailto: address or an https: URL."""
+    if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+|https://[^\s/]+(/\S*)?", text) or len(text) > 200:
+        raise ValueError("use mailto:<an email address> or an https:// URL of at most 200 characters")
+    return text
+
+
 _READERS = {
     "PORT": ("port", _whole(1, 65535, "a port is a whole number from 1 to 65535")),
     "HOST": ("host", _host),
@@ -145,8 +180,10 @@ _READERS = {
     "BROKER_VISIBILITY_TIMEOUT": ("broker_visibility_timeout", _whole(1, 3600)),
     "STREAM_MAX_SECONDS": ("stream_max_seconds", _seconds(86400)),
     "HEARTBEAT_SECONDS": ("heartbeat_seconds", _seconds(3600)),
+    "VAPID_PRIVATE_KEY": ("vapid_private_key", _vapid_key),
+    "VAPID_SUBJECT": ("vapid_subject", _vapid_subject),
 }
-SECRET = {"MONGODB_URI", "REDIS_URL"}  # may hold a password: an error never repeats their value
+SECRET = {"MONGODB_URI", "REDIS_URL", "VAPID_PRIVATE_KEY"}  # may hold a password: an error never repeats their value
 
 
 def from_env(environ=None) -> Settings:

@@ -1,8 +1,9 @@
 """HTTP routes, one module per area; each has register(app)."""
 
-from routes import attention, auth, docs, events, images, logs, members, pages, people, rooms, search, stats
+from routes import attention, auth, docs, events, images, logs, members, pages, people, push, rooms, search, stats
 
 
 def register_all(app) -> None:
-    for area in (pages, docs, auth, people, rooms, members, logs, events, stats, images, attention, search):
+    areas = (pages, docs, auth, people, rooms, members, logs, events, stats, images, attention, search, push)
+    for area in areas:
         area.register(app)

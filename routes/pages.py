@@ -68,7 +68,7 @@ def content_policy(images: str, inline_scripts: tuple[str, ...] = ()) -> str:
     hashes = "".join(" " + script_hash(text) for text in inline_scripts)
     return (
         f"default-src 'self'; script-src 'self'{hashes}; style-src 'self'; connect-src 'self'; "
-        f"img-src 'self' blob:{origin}; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        f"img-src 'self' blob:{origin}; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'"
     )
 
@@ -99,6 +99,13 @@ def static(path):
     """GET /static/<path>: the client's files, cacheable for an hour (URLs carry a content digest)."""
     answer = static_file(path, root=STATIC)
     answer.set_header("Cache-Control", "public, max-age=3600")
+    return answer
+
+
+def service_worker():
+    """GET /sw.js: the service worker that shows Web Push notifications; served at the root so its scope is the site."""
+    answer = static_file("sw.js", root=STATIC, mimetype="text/javascript")
+    answer.set_header("Cache-Control", "no-cache")  # a new version is picked up at the browser's next check
     return answer
 
 
@@ -139,6 +146,7 @@ def register(app) -> None:
     app.get("/", callback=index)
     app.get("/static/<path:path>", callback=static)
     app.get("/favicon.ico", callback=favicon)
+    app.get("/sw.js", callback=service_worker)
     app.get("/healthz", callback=healthz)
     for code in (400, 401, 403, 404, 405, 413, 415, 429, 500, 502, 503, 504):
         app.error(code)(error_page)

@@ -165,6 +165,8 @@ def service_env(settings) -> dict:
         "IMAGE_MAX_BYTES": str(settings.image_max_bytes),
         "BROKER_VISIBILITY_TIMEOUT": str(settings.broker_visibility_timeout),
         "ADMIN_USERS": ",".join(sorted(settings.admin_users)),
+        "VAPID_PRIVATE_KEY": settings.vapid_private_key,
+        "VAPID_SUBJECT": settings.vapid_subject,
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": "us-east-1",

@@ -14,6 +14,7 @@ from store.invites import Invites
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
 from store.messages import Messages, render_messages
 from store.presence import MemoryPresence, Presence, RedisPresence
+from store.push import Subscriptions
 from store.rooms import Rooms
 from store.search import Search
 from store.sessions import Sessions
@@ -36,8 +37,16 @@ def redis_client(url: str) -> redis_lib.Redis:
 class Store:
     """Every collection family of one database, plus the shared Redis pieces."""
 
-    def __init__(self, mongodb_uri: str, redis_url: str | None = None, session_days: int = 14, on_activity=None):
-        """`on_activity()` is called after each activity entry: the tasks layer's stats nudge."""
+    def __init__(
+        self,
+        mongodb_uri: str,
+        redis_url: str | None = None,
+        session_days: int = 14,
+        on_activity=None,
+        on_message=None,
+    ):
+        """`on_activity()` is called after each activity entry: the tasks layer's stats nudge;
+        `on_message(roomid, id)` after each new message commits: the tasks layer's push nudge."""
         self.client = dbmod.connect(mongodb_uri)
         self.db = dbmod.database(self.client)
         self.redis = redis_client(redis_url) if redis_url else None
@@ -58,8 +67,9 @@ class Store:
         self.invites = Invites(self.db, self.rooms, self.timeline, self.bus, self.limiter)
         self.presence: Presence = RedisPresence(self.redis) if self.redis else MemoryPresence()
         self.messages = Messages(
-            self.db, self.activity, self.bus, self.limiter, self.timeline, self.attention, self.search
+            self.db, self.activity, self.bus, self.limiter, self.timeline, self.attention, self.search, on_message
         )
+        self.push = Subscriptions(self.db)
         self.stats = Stats(self.db)
 
     def ensure_indexes(self) -> None:

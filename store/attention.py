@@ -21,6 +21,12 @@ ROOM_MENTION_MAX = 100  # @room notifies everyone only in rooms up to this many 
 MENTION_WINDOWS = 16  # mentions(): time windows read per page at most, each four times the last
 FIRST_WINDOW = timedelta(days=1)
 DELS_KEPT = 500  # a room keeps the ids of its last 500 deleted messages, for exact unread counts
+LEVELS = ("all", "mentions", "nothing")  # what notifies a member: every message, mentions only, nothing
+
+
+def default_level(kind: str) -> str:
+    """A direct message notifies of every message, a room of mentions."""
+    return "all" if kind == "dm" else "mentions"
 
 
 def mentioned(text: str, members: list[str], author: str) -> list[str]:
@@ -72,17 +78,19 @@ class Attention:
         the oldest unread marker. Deletions come from the room documents themselves (the ids of the last
         DELS_KEPT deleted messages); only a room with more deletions than that after a marker costs a count.
         """
-        markers = {doc["room"]: doc for doc in self._db.reads.find({"u": user}, {"room": 1, "id": 1, "t": 1})}
+        view = {"room": 1, "id": 1, "t": 1, "notify": 1}
+        markers = {doc["room"]: doc for doc in self._db.reads.find({"u": user}, view)}
         result, since, from_start = {}, None, False
         for room in rooms:
             marker = markers.get(room["_id"], {"id": 0, "t": None})
             read = min(marker["id"], room["seq"])
+            notify = marker.get("notify") or default_level(room.get("kind", "room"))
             dels = room.get("dels", [])
             gone = sum(1 for i in dels if i > read)
             if room.get("ndel", 0) > len(dels) and dels and read < dels[0]:  # deletions older than those kept
                 query = {"room": room["_id"], "id": {"$gt": read, "$lt": dels[0]}, "deleted": True}
                 gone += self._db.messages.count_documents(query)
-            result[room["_id"]] = {"read": read, "unread": room["seq"] - read - gone, "mentions": 0}
+            result[room["_id"]] = {"read": read, "unread": room["seq"] - read - gone, "mentions": 0, "notify": notify}
             if room["seq"] > read:
                 if marker["t"] is None:
                     from_start = True  # a room never read: its mentions from the start
@@ -145,6 +153,33 @@ class Attention:
             for message in self._db.messages.find({"room": roomid, "id": {"$in": ids}}):
                 found[(roomid, message["id"])] = message
         return [found[key] for doc in mentions if (key := (doc["room"], doc["id"])) in found]
+
+    def set_level(self, user: str, roomid: str, level: str) -> str:
+        """Set what notifies the member of this room (kept on their read marker: leaving forgets it).
+
+        RoomGone / NotMember, as for the marker."""
+
+        def work(session):
+            view = {"visibility": 1, "members": {"$elemMatch": {"$eq": user}}}
+            room = self._db.rooms.find_one({"_id": roomid}, view, session=session)
+            if room is None or ("members" not in room and room.get("visibility") == "private"):
+                raise RoomGone(roomid)
+            if "members" not in room:
+                raise NotMember(roomid)
+            self._db.reads.update_one(
+                {"_id": f"{roomid}|{user}"},
+                {"$set": {"notify": level}, "$setOnInsert": {"room": roomid, "u": user, "id": 0, "t": None}},
+                upsert=True,
+                session=session,
+            )
+
+        atomic(self._db, work)
+        return level
+
+    def levels(self, roomid: str, users: list[str], kind: str) -> dict[str, str]:
+        """user -> notification level in this room, for these members (one query)."""
+        found = {doc["u"]: doc.get("notify") for doc in self._db.reads.find({"room": roomid, "u": {"$in": users}})}
+        return {user: found.get(user) or default_level(kind) for user in users}
 
     def mark(self, user: str, roomid: str, message_id: int) -> int:
         """Move a member's marker forward to `message_id` (at most the newest); the marker. RoomGone / NotMember."""

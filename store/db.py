@@ -40,6 +40,8 @@ INDEXES = {
     # One document per (message, mentioned user): SecantusDB answers ranges of scalar indexes, not of arrays.
     "mentions": [([("u", ASC), ("t", ASC)], {}), ([("room", ASC), ("id", ASC)], {})],
     "counters": [],
+    # Web Push subscriptions: _id is the endpoint's SHA-256; a user's are listed by `u`.
+    "push": [([("u", ASC)], {})],
     "stats": [],
     "limits": [([("expires", ASC)], {"expireAfterSeconds": 0})],
 }

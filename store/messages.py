@@ -180,9 +180,20 @@ def stored(doc: dict) -> dict:
 
 
 class Messages:
-    def __init__(self, db, activity, bus: Bus, limiter: Limiter, timeline: Timeline, attention: Attention, search=None):
+    def __init__(
+        self,
+        db,
+        activity,
+        bus: Bus,
+        limiter: Limiter,
+        timeline: Timeline,
+        attention: Attention,
+        search=None,
+        on_message=None,
+    ):
         self._attention = attention
         self._search = search
+        self._on_message = on_message  # (roomid, id) after a new message commits: the push nudge
         self._db = db
         self._activity = activity
         self._bus = bus
@@ -253,6 +264,8 @@ class Messages:
         self._cache.put(roomid, [stored(doc)], changed)
         message = render_messages(self._db, roomid, [doc])[0]
         self._bus.publish(roomid, Event("message", message, doc["ev"], str(doc["id"])))
+        if self._on_message:
+            self._on_message(roomid, doc["id"])
         return message, True
 
     def _by_cid(self, user: str, roomid: str, cid: str) -> dict | None:

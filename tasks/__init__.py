@@ -7,6 +7,7 @@ from celery import Celery
 from settings import Settings
 from store import Store
 from store.media import ImageStore
+from store.push import vapid_key
 from tasks.images import build_image_store
 
 
@@ -15,8 +16,10 @@ class ChatCelery(Celery):
 
     chat_settings: Settings
     nudge_stats = None  # set by tasks.stats: asks for an aggregation soon; the store calls it after activity
+    nudge_push = None  # set by tasks.push: (roomid, id) after a new message; sends its Web Push notifications
     _chat_store: Store | None = None
     _chat_images: ImageStore | None = None
+    _chat_vapid: str | None = None
     _lock = threading.Lock()
 
     @property
@@ -24,8 +27,22 @@ class ChatCelery(Celery):
         with self._lock:
             if self._chat_store is None:
                 cfg = self.chat_settings
-                self._chat_store = Store(cfg.mongodb_uri, cfg.redis_url, cfg.session_days, on_activity=self.nudge_stats)
+                self._chat_store = Store(
+                    cfg.mongodb_uri,
+                    cfg.redis_url,
+                    cfg.session_days,
+                    on_activity=self.nudge_stats,
+                    on_message=self.nudge_push,
+                )
             return self._chat_store
+
+    @property
+    def chat_vapid(self) -> str:
+        """The VAPID private key (base64url of its 32 bytes): VAPID_PRIVATE_KEY, else DATA_DIR/vapid.pem."""
+        with self._lock:
+            if self._chat_vapid is None:
+                self._chat_vapid = vapid_key(self.chat_settings.vapid_private_key, self.chat_settings.data_dir)
+            return self._chat_vapid
 
     @property
     def chat_images(self) -> ImageStore:
@@ -41,7 +58,7 @@ class ChatCelery(Celery):
 
 def make_celery(settings: Settings) -> ChatCelery:
     """Build the Celery app and register its tasks."""
-    from tasks import images, stats  # task modules register themselves on the app
+    from tasks import images, push, stats  # task modules register themselves on the app
 
     app = ChatCelery("chat")
     app.chat_settings = settings
@@ -84,4 +101,5 @@ def make_celery(settings: Settings) -> ChatCelery:
         )
     images.register(app)
     stats.register(app)
+    push.register(app)
     return app

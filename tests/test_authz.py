@@ -17,10 +17,13 @@ from dataclasses import dataclass, replace
 import pymongo
 import pytest
 import webtest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chat import create_app
 from scripts.sample_images import png
 from settings import Settings
+from store.push import b64url
 from tests.helpers import PASSWORD
 
 AUTHZ_DB = "chat_authz"
@@ -85,6 +88,15 @@ class World:
         return self.public_link if caller in ("other", "outsider_public") else self.private_link
 
 
+def push_subscription(world, caller):
+    """A new browser's subscription (a fresh endpoint each time, so each caller's is new: 201)."""
+    point = (
+        ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    )
+    keys = {"p256dh": b64url(point), "auth": b64url(secrets.token_bytes(16))}
+    return "/v1/push/subscriptions", {"endpoint": f"https://push.example.com/{secrets.token_hex(8)}", "keys": keys}
+
+
 def room_body(world, caller):
     return {"userid": world.named(caller), "action": "enter", "roomid": world.room(caller)}
 
@@ -137,6 +149,14 @@ TABLE = {
     "POST /v1/image": (lambda w, c: ("/v1/image", "IMAGE"), everyone(200)),
     "GET /media/{name}": (lambda w, c: (w.image, None), everyone(200, 200)),
     "GET /favicon.ico": (lambda w, c: ("/favicon.ico", None), everyone(200, 200)),
+    "GET /sw.js": (lambda w, c: ("/sw.js", None), everyone(200, 200)),
+    "PUT /v1/rooms/{roomid}/notify": (lambda w, c: (f"/v1/rooms/{w.room(c)}/notify", {"level": "all"}), MEMBERS_ONLY),
+    "GET /v1/push/key": (lambda w, c: ("/v1/push/key", None), everyone(200)),
+    "POST /v1/push/subscriptions": (push_subscription, everyone(201)),
+    "DELETE /v1/push/subscriptions": (
+        lambda w, c: ("/v1/push/subscriptions", {"endpoint": "https://push.example.com/gone"}),
+        everyone(204),
+    ),
     "POST /v1/rooms/{roomid}/read": (lambda w, c: (f"/v1/rooms/{w.room(c)}/read", {"id": 1}), MEMBERS_ONLY),
     "GET /v1/mentions": (lambda w, c: ("/v1/mentions", None), everyone(200)),
     "GET /v1/search": (lambda w, c: ("/v1/search?q=hello", None), everyone(200)),

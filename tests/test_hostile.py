@@ -472,7 +472,8 @@ def upload_raw(client, body: bytes, content_type: str = f"multipart/form-data; b
 
 
 def stored_files(data_dir) -> list:
-    return sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*") if p.is_file())
+    """Files under DATA_DIR but the service's own Web Push key (made at start)."""
+    return sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*") if p.is_file() and p.name != "vapid.pem")
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@
         <span id="my-avatar"></span><span id="whoami" class="whoami"></span>
       </button>
       <button id="stats-button" type="button" class="ghost" aria-pressed="false">Stats</button>
+      <button id="notify-button" type="button" class="ghost" aria-pressed="false" hidden>Notifications</button>
       <button id="logout-button" type="button" class="ghost">Log out</button>
     </nav>
   </header>

@@ -11,6 +11,7 @@ import { MemberPanel } from "chat/member_panel";
 import { forgetPeople } from "chat/people";
 import { PersonCard } from "chat/person_card";
 import { ProfileEditor } from "chat/profile_editor";
+import { startNotifications } from "chat/notifications";
 import { RoomList } from "chat/room_list";
 import { RoomSettings } from "chat/room_settings";
 import { StatsView } from "chat/stats_view";
@@ -125,6 +126,11 @@ $("back-button").addEventListener("click", () => {
   const roomid = conv && conv.roomid;
   closeRoom("");
   if (roomid) rooms.focus(roomid);
+});
+
+startNotifications({
+  user: () => user,
+  open: (roomid) => { if (rooms.joined.has(roomid)) openRoom(rooms.joined.get(roomid)); },
 });
 
 startAuth({
