@@ -1,20 +1,30 @@
-"""Accounts and sessions: register, login, logout, and who is logged in."""
+"""Accounts and sessions: register, login, logout, password change, and the session list."""
 
-from bottle import response
+from bottle import HTTPResponse, response
 
 from routes.common import (
     SESSION_COOKIE,
     client_address,
+    current_session,
+    current_user,
     fail,
     is_https,
+    json_answer,
     read_fields,
     session_token,
     settings,
     store,
     too_many,
+    user_agent,
 )
 from routes.inputs import normal_email
 from store.errors import Conflict, NotFound, RateLimited
+
+
+def valid_password(value, what: str = "password") -> str:
+    if not isinstance(value, str) or not 8 <= len(value) <= 1024:
+        fail(400, f"{what} must be a string of 8 to 1024 characters")
+    return value
 
 
 def _credentials() -> tuple[str, str]:
@@ -22,13 +32,11 @@ def _credentials() -> tuple[str, str]:
     email, password = normal_email(fields.get("username")), fields.get("password")
     if email is None:
         fail(400, "username must be an email address (at most 254 characters)")
-    if not isinstance(password, str) or not 8 <= len(password) <= 1024:
-        fail(400, "password must be a string of 8 to 1024 characters")
-    return email, password
+    return email, valid_password(password)
 
 
-def _start_session(user: str) -> None:
-    token = store().sessions.open(user)
+def start_session(user: str) -> None:
+    token = store().sessions.open(user, client_address(), user_agent())
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -52,16 +60,19 @@ def register_user():
         store().users.register(email, password)
     except Conflict:
         fail(409, "this email is already registered")
-    _start_session(email)
+    start_session(email)
     response.status = 201
     return {"user": email}
 
 
-def login_user():
-    """POST /auth/login: 200 {user} and a fresh session; 401 wrong credentials, 400, 429 + Retry-After."""
-    email, password = _credentials()
-    limiter, cfg = store().limiter, settings()
-    keys = ((f"login:user:{email}", cfg.login_rate), (f"login:addr:{client_address()}", cfg.login_rate_per_address))
+def _login_keys(email: str) -> tuple:
+    cfg = settings()
+    return ((f"login:user:{email}", cfg.login_rate), (f"login:addr:{client_address()}", cfg.login_rate_per_address))
+
+
+def _check_password(email: str, password: str) -> None:
+    """Return when the password is right; 429 while the login limits are used up, 401 (counted) when wrong."""
+    limiter, keys = store().limiter, _login_keys(email)
     try:
         for key, (count, _) in keys:
             limiter.check(key, count)
@@ -77,7 +88,13 @@ def login_user():
                 pass  # this attempt is answered 401; the next one gets 429
         fail(401, "invalid username or password")
     limiter.reset(keys[0][0])
-    _start_session(email)
+
+
+def login_user():
+    """POST /auth/login: 200 {user} and a fresh session; 401 wrong credentials, 400, 429 + Retry-After."""
+    email, password = _credentials()
+    _check_password(email, password)
+    start_session(email)
     return {"user": email}
 
 
@@ -90,7 +107,45 @@ def logout_user():
     return {"user": None}
 
 
+def change_password():
+    """POST /auth/password {current, password}: 200 {user, ended}; every other session ends. 400, 401, 429."""
+    user = current_user()
+    fields = read_fields()
+    current = fields.get("current")
+    if not isinstance(current, str) or not 1 <= len(current) <= 1024:
+        fail(400, "current must be your present password")
+    password = valid_password(fields.get("password"))
+    _check_password(user, current)
+    store().users.set_password(user, password)
+    ended = store().sessions.end_others(user, current_session())
+    return {"user": user, "ended": ended}
+
+
+def list_sessions():
+    """GET /v1/sessions: 200 [{id, created, last_seen, address, agent, current}]; 401."""
+    user = current_user()
+    return json_answer(200, store().sessions.of(user, current_session()))
+
+
+def end_session(id):
+    """DELETE /v1/sessions/<id>: 204; 404 for a session that is not the user's."""
+    user = current_user()
+    if len(id) > 64 or not store().sessions.end(user, id):
+        fail(404, "no such session")
+    return HTTPResponse(status=204)
+
+
+def end_other_sessions():
+    """DELETE /v1/sessions: 200 {ended}: every session but this one ends."""
+    user = current_user()
+    return {"ended": store().sessions.end_others(user, current_session())}
+
+
 def register(app) -> None:
     app.post("/auth/register", callback=register_user)
     app.post("/auth/login", callback=login_user)
     app.route("/auth/logout", ["GET", "POST"], callback=logout_user)
+    app.post("/auth/password", callback=change_password)
+    app.get("/v1/sessions", callback=list_sessions)
+    app.delete("/v1/sessions", callback=end_other_sessions)
+    app.delete("/v1/sessions/<id>", callback=end_session)

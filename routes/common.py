@@ -20,6 +20,10 @@ JSON_ERROR_PREFIXES = (
     "/v1/join",
     "/v1/dm",
     "/v1/mentions",
+    "/v1/sessions",
+    "/v1/export",
+    "/v1/admin",
+    "/v1/hooks",
 )
 
 
@@ -171,11 +175,24 @@ def current_user() -> str:
     """The logged-in user's id; 401 without a live session."""
     if "chat.user" not in request.environ:
         token = session_token()
-        request.environ["chat.user"] = store().sessions.user(token) if token else None
+        found = store().sessions.lookup(token) if token else None
+        request.environ["chat.user"] = found["u"] if found else None
+        request.environ["chat.session"] = found["_id"] if found else None
     user = request.environ["chat.user"]
     if user is None:
         fail(401, "log in first")
     return user
+
+
+def current_session() -> str:
+    """The key (token hash) of the request's live session; 401 without one."""
+    current_user()
+    return request.environ["chat.session"]
+
+
+def user_agent() -> str:
+    """The client's User-Agent header, as shown in the session list."""
+    return request.headers.get("User-Agent", "").replace("\x00", "")
 
 
 def is_admin(user: str) -> bool:

@@ -55,6 +55,11 @@ class Users:
         if not check_password(password, user["hash"] if user else _DECOY) or not user:
             raise NotFound(email)
 
+    def set_password(self, email: str, password: str) -> None:
+        """Replace the password hash; NotFound for an unknown user."""
+        if self._db.users.update_one({"_id": email}, {"$set": {"hash": hash_password(password)}}).matched_count != 1:
+            raise NotFound(email)
+
     def profiles(self, userids) -> dict[str, dict]:
         """{userid: {userid, name, avatar}} of the known ones among `userids`: one query."""
         docs = self._db.users.find({"_id": {"$in": list(userids)}}, {"name": 1, "avatar": 1})

@@ -21,6 +21,7 @@ import webtest
 from chat import create_app
 from scripts.sample_images import png
 from settings import Settings
+from store.sessions import session_key
 from tests.helpers import PASSWORD
 
 AUTHZ_DB = "chat_authz"
@@ -70,6 +71,7 @@ class World:
     public_link: str
     private_link: str
     image: str
+    owner_session: str = ""
 
     def room(self, caller: str) -> str:
         return self.public if caller in ("other", "outsider_public") else self.private
@@ -105,6 +107,17 @@ TABLE = {
     "GET /auth/logout": (lambda w, c: ("/auth/logout", None), everyone(200, 200)),
     "POST /auth/logout": (lambda w, c: ("/auth/logout", None), everyone(200, 200)),
     "GET /auth/me": (lambda w, c: ("/auth/me", None), everyone(200)),
+    "POST /auth/password": (
+        lambda w, c: ("/auth/password", {"current": PASSWORD, "password": PASSWORD}),
+        {**everyone(200), "anonymous": 401},
+    ),
+    "GET /v1/sessions": (lambda w, c: ("/v1/sessions", None), everyone(200)),
+    "DELETE /v1/sessions": (lambda w, c: ("/v1/sessions", None), everyone(200)),
+    # A session id of the owner's: only the owner may end it; for everyone else it does not exist.
+    "DELETE /v1/sessions/{id}": (
+        lambda w, c: (f"/v1/sessions/{w.owner_session}", None),
+        {**everyone(404), "owner": 204},
+    ),
     "GET /v1/room/{userid}": (lambda w, c: (f"/v1/room/{w.named(c)}", None), {**everyone(200), "other": 403}),
     "POST /v1/room": (
         lambda w, c: ("/v1/room", room_body(w, c)),
@@ -230,7 +243,9 @@ def build_world(app, image: str) -> World:
     for roomid in (public, private):
         store.messages.post(owner, roomid, "hello")
     links = [store.invites.create_link(owner, roomid, 3600, None)["token"] for roomid in (public, private)]
-    return World(public, private, *links, image)
+    token = store.sessions.open(owner, "192.0.2.1", "authz")
+    owner_session = next(s["id"] for s in store.sessions.of(owner, session_key(token)) if s["current"])
+    return World(public, private, *links, image, owner_session)
 
 
 def test_every_route_has_a_row_and_every_row_a_route(app):
