@@ -37,6 +37,17 @@ class Settings:
     broker_visibility_timeout: int = 600
     stream_max_seconds: float = 300.0
     heartbeat_seconds: float = 15.0
+    smtp_url: str | None = None
+    mail_from: str = "chat@localhost"
+    public_url: str | None = None
+    reset_rate: tuple[int, int] = (3, 3600)
+    reset_rate_per_address: tuple[int, int] = (20, 3600)
+    export_rate: tuple[int, int] = (2, 3600)
+    hook_rate: tuple[int, int] = (30, 60)
+
+    def base_url(self) -> str:
+        """Where people reach the service: links in mail start here (never the request's Host: it is forged at will)."""
+        return self.public_url or f"http://localhost:{self.port}"
 
 
 MIN_WEB_THREADS = 65  # routes/events.py keeps 64 threads for requests other than event streams
@@ -114,6 +125,13 @@ def _bucket(text: str) -> str:
     return text
 
 
+def _mail_address(text: str) -> str:
+    """One plain address for the From header."""
+    if len(text) > 254 or not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+", text):
+        raise ValueError("use one email address, e.g. chat@example.com")
+    return text
+
+
 _READERS = {
     "PORT": ("port", _whole(1, 65535, "a port is a whole number from 1 to 65535")),
     "HOST": ("host", _host),
@@ -145,8 +163,15 @@ _READERS = {
     "BROKER_VISIBILITY_TIMEOUT": ("broker_visibility_timeout", _whole(1, 3600)),
     "STREAM_MAX_SECONDS": ("stream_max_seconds", _seconds(86400)),
     "HEARTBEAT_SECONDS": ("heartbeat_seconds", _seconds(3600)),
+    "SMTP_URL": ("smtp_url", _url("smtp", "smtp+starttls", "smtps")),
+    "MAIL_FROM": ("mail_from", _mail_address),
+    "PUBLIC_URL": ("public_url", lambda v: _url("http", "https")(v).rstrip("/")),
+    "RATE_RESET": ("reset_rate", _rate),
+    "RATE_RESET_ADDRESS": ("reset_rate_per_address", _rate),
+    "RATE_EXPORT": ("export_rate", _rate),
+    "RATE_HOOK": ("hook_rate", _rate),
 }
-SECRET = {"MONGODB_URI", "REDIS_URL"}  # may hold a password: an error never repeats their value
+SECRET = {"MONGODB_URI", "REDIS_URL", "SMTP_URL"}  # may hold a password: an error never repeats their value
 
 
 def from_env(environ=None) -> Settings:

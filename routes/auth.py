@@ -1,9 +1,13 @@
 """Accounts and sessions: register, login, logout, password change, and the session list."""
 
+import logging
+import re
+
 from bottle import HTTPResponse, response
 
 from routes.common import (
     SESSION_COOKIE,
+    celery,
     client_address,
     current_session,
     current_user,
@@ -19,6 +23,10 @@ from routes.common import (
 )
 from routes.inputs import normal_email
 from store.errors import Conflict, NotFound, RateLimited
+from tasks.mail import SEND_RESET
+
+log = logging.getLogger(__name__)
+RESET_TOKEN = re.compile(r"[A-Za-z0-9_-]{22,128}")
 
 
 def valid_password(value, what: str = "password") -> str:
@@ -121,6 +129,43 @@ def change_password():
     return {"user": user, "ended": ended}
 
 
+def request_reset():
+    """POST /auth/reset {username}: 202 always (mail goes out if the account exists); 400, 429 per address/email."""
+    email = normal_email(read_fields().get("username"))
+    if email is None:
+        fail(400, "username must be an email address (at most 254 characters)")
+    cfg, limiter = settings(), store().limiter
+    try:
+        limiter.hit(f"reset:addr:{client_address()}", *cfg.reset_rate_per_address)
+        limiter.hit(f"reset:user:{email}", *cfg.reset_rate)
+    except RateLimited as limited:
+        too_many(limited.retry_after, "too many reset requests")
+    try:
+        # The task looks the account up: the answer and its time are the same whether or not it exists.
+        celery().tasks[SEND_RESET].delay(email)
+    except Exception:  # noqa: BLE001 - the embedded default runs it here; a failure must not tell anything
+        log.exception("the password reset mail could not be sent")
+    response.status = 202
+    return {"queued": True}
+
+
+def confirm_reset():
+    """POST /auth/reset/confirm {token, password}: 200 {user} and a fresh session, every other one ended; 400."""
+    fields = read_fields()
+    token = fields.get("token")
+    if not isinstance(token, str) or not RESET_TOKEN.fullmatch(token):
+        fail(400, "the reset link is not valid: ask for a new one")
+    password = valid_password(fields.get("password"))
+    email = store().resets.redeem(token)
+    if email is None:
+        fail(400, "the reset link is used, expired or replaced by a newer one: ask for a new one")
+    store().users.set_password(email, password)
+    store().sessions.end_others(email)
+    store().limiter.reset(f"login:user:{email}")
+    start_session(email)
+    return {"user": email}
+
+
 def list_sessions():
     """GET /v1/sessions: 200 [{id, created, last_seen, address, agent, current}]; 401."""
     user = current_user()
@@ -146,6 +191,8 @@ def register(app) -> None:
     app.post("/auth/login", callback=login_user)
     app.route("/auth/logout", ["GET", "POST"], callback=logout_user)
     app.post("/auth/password", callback=change_password)
+    app.post("/auth/reset", callback=request_reset)
+    app.post("/auth/reset/confirm", callback=confirm_reset)
     app.get("/v1/sessions", callback=list_sessions)
     app.delete("/v1/sessions", callback=end_other_sessions)
     app.delete("/v1/sessions/<id>", callback=end_session)

@@ -14,6 +14,7 @@ from store.invites import Invites
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
 from store.messages import Messages, render_messages
 from store.presence import MemoryPresence, Presence, RedisPresence
+from store.resets import Resets
 from store.rooms import Rooms
 from store.sessions import Sessions
 from store.stats import Stats
@@ -55,6 +56,7 @@ class Store:
         self.presence: Presence = RedisPresence(self.redis) if self.redis else MemoryPresence()
         self.messages = Messages(self.db, self.activity, self.bus, self.limiter, self.timeline, self.attention)
         self.stats = Stats(self.db)
+        self.resets = Resets(self.db)
 
     def ensure_indexes(self) -> None:
         dbmod.ensure_indexes(self.db)

@@ -39,6 +39,7 @@ INDEXES = {
     "counters": [],
     "stats": [],
     "limits": [([("expires", ASC)], {"expireAfterSeconds": 0})],
+    "resets": [([("hash", ASC)], {}), ([("expires", ASC)], {"expireAfterSeconds": 0})],
 }
 
 

@@ -41,7 +41,7 @@ class ChatCelery(Celery):
 
 def make_celery(settings: Settings) -> ChatCelery:
     """Build the Celery app and register its tasks."""
-    from tasks import images, stats  # task modules register themselves on the app
+    from tasks import images, mail, stats  # task modules register themselves on the app
 
     app = ChatCelery("chat")
     app.chat_settings = settings
@@ -83,5 +83,6 @@ def make_celery(settings: Settings) -> ChatCelery:
             result_backend="cache+memory://",
         )
     images.register(app)
+    mail.register(app)
     stats.register(app)
     return app

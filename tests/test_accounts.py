@@ -1,16 +1,23 @@
 """Accounts people can manage: password change, sessions, reset by email, export, deletion, webhooks."""
 
+import hashlib
+import re
+import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
+from email import message_from_bytes, policy
 
 import pymongo
 import pytest
 import requests
 import webtest
 
+from scripts.servers import Worker
 from store.db import now
+from store.embedded import free_port
 from store.sessions import session_key
-from tests.helpers import PASSWORD, TEST_DB, Web
+from tests.helpers import PASSWORD, TEST_DB, Web, assert_clean
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -171,3 +178,195 @@ def test_sessions_end_everywhere_across_web_processes(settings, tmp_path):
     finally:
         for web in webs:
             web.stop()
+
+
+# --- reset by email -------------------------------------------------------------------------------------
+
+
+class Inbox:
+    """A real SMTP server (aiosmtpd) on a port: the letters it received."""
+
+    def __init__(self, port: int | None = None):
+        from aiosmtpd.controller import Controller
+
+        self.letters = []
+        self.arrived = threading.Event()
+        self.controller = Controller(self, hostname="127.0.0.1", port=port or free_port())
+        self.controller.start()
+        self.url = f"smtp://127.0.0.1:{self.controller.port}"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.letters.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.arrived.set()
+        return "250 OK"
+
+    def wait(self, count: int = 1, seconds: float = 30) -> list:
+        deadline = time.monotonic() + seconds
+        while len(self.letters) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.letters) >= count, f"{len(self.letters)} letters after {seconds} s"
+        return self.letters
+
+    def stop(self):
+        self.controller.stop()
+
+
+def reset_token(letter) -> str:
+    text = letter.get_content() if hasattr(letter, "get_content") else letter
+    found = re.search(r"https?://\S+/#reset=([A-Za-z0-9_-]+)", text)
+    assert found, text
+    return found.group(1)
+
+
+def outbox_letters(data_dir) -> list:
+    folder = data_dir / "outbox"
+    paths = sorted(folder.glob("*.eml")) if folder.exists() else []
+    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in paths]
+
+
+def confirm(client, token, password=NEW_PASSWORD, status=200):
+    return client.post_json("/auth/reset/confirm", {"token": token, "password": password}, status=status)
+
+
+@pytest.fixture
+def embedded(make_app, memory_settings):
+    """An app with no Redis: eager tasks, and without SMTP_URL the mail goes to DATA_DIR/outbox."""
+    return make_app(memory_settings), memory_settings
+
+
+def test_reset_without_smtp_goes_to_the_outbox_and_logs_in(embedded, settings):
+    app, cfg = embedded
+    ann = webtest.TestApp(app)
+    ann.post_json("/auth/register", {"username": "ann@example.com", "password": PASSWORD}, status=201)
+    laptop = webtest.TestApp(app)
+    laptop.post_json("/auth/login", {"username": "ann@example.com", "password": PASSWORD}, status=200)
+    anyone = webtest.TestApp(app)
+    assert anyone.post_json("/auth/reset", {"username": "ann@example.com"}, status=202).json == {"queued": True}
+    assert anyone.post_json("/auth/reset", {"username": "nobody@example.com"}, status=202).json == {"queued": True}
+    (letter,) = outbox_letters(cfg.data_dir)  # nobody@ has no account: no letter
+    assert letter["To"] == "ann@example.com" and letter["From"] == cfg.mail_from
+    token = reset_token(letter)
+    assert len(token) >= 22  # at least 128 bits
+    assert f"http://localhost:{cfg.port}/#reset={token}" in letter.get_content()
+    stored = database(settings).resets.find_one({"_id": "ann@example.com"})
+    assert token not in str(stored) and stored["hash"] == hashlib.sha256(token.encode()).hexdigest()
+    res = confirm(anyone, token)
+    assert res.json == {"user": "ann@example.com"}
+    anyone.get("/auth/me", status=200)  # logged in by the new session cookie
+    ann.get("/auth/me", status=401)
+    laptop.get("/auth/me", status=401)
+    confirm(webtest.TestApp(app), token, status=400)  # single use
+    webtest.TestApp(app).post_json("/auth/login", {"username": "ann@example.com", "password": NEW_PASSWORD})
+
+
+def test_only_the_newest_reset_link_works(embedded):
+    app, cfg = embedded
+    client = webtest.TestApp(app)
+    client.post_json("/auth/register", {"username": "ann@example.com", "password": PASSWORD}, status=201)
+    client.post_json("/auth/reset", {"username": "ann@example.com"}, status=202)
+    client.post_json("/auth/reset", {"username": "ann@example.com"}, status=202)
+    first, second = (reset_token(letter) for letter in outbox_letters(cfg.data_dir))
+    assert first != second
+    res = confirm(client, first, status=400)
+    assert "replaced" in res.json["error"]
+    confirm(client, second)
+
+
+def test_an_expired_reset_link_is_400(embedded, settings):
+    app, cfg = embedded
+    client = webtest.TestApp(app)
+    client.post_json("/auth/register", {"username": "ann@example.com", "password": PASSWORD}, status=201)
+    client.post_json("/auth/reset", {"username": "ann@example.com"}, status=202)
+    (letter,) = outbox_letters(cfg.data_dir)
+    resets = database(settings).resets
+    assert resets.find_one()["expires"] - resets.find_one()["created"] == timedelta(minutes=30)
+    resets.update_one({}, {"$set": {"expires": now() - timedelta(seconds=1)}})
+    confirm(client, reset_token(letter), status=400)
+    webtest.TestApp(app).post_json("/auth/login", {"username": "ann@example.com", "password": PASSWORD}, status=200)
+
+
+def test_reset_requests_are_limited_per_email_and_per_address(make_app, memory_settings):
+    app = make_app(replace(memory_settings, reset_rate=(2, 600), reset_rate_per_address=(3, 600)))
+    here = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "198.51.100.1"})
+    elsewhere = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "198.51.100.2"})
+    for _ in range(2):
+        here.post_json("/auth/reset", {"username": "ann@example.com"}, status=202)
+    res = elsewhere.post_json("/auth/reset", {"username": "ann@example.com"}, status=429)  # per email
+    assert 1 <= int(res.headers["Retry-After"]) <= 600
+    here.post_json("/auth/reset", {"username": "bob@example.com"}, status=202)
+    res = here.post_json("/auth/reset", {"username": "carl@example.com"}, status=429)  # per address
+    assert "Retry-After" in res.headers
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/auth/reset", {"username": {"$ne": None}}),
+        ("/auth/reset", {"username": ["ann@example.com"]}),
+        ("/auth/reset", {"username": "ann\x00@example.com"}),
+        ("/auth/reset", {}),
+        ("/auth/reset/confirm", {"token": {"$ne": None}, "password": NEW_PASSWORD}),
+        ("/auth/reset/confirm", {"token": "x" * 5000, "password": NEW_PASSWORD}),
+        ("/auth/reset/confirm", {"token": "a" * 43, "password": "short"}),
+        ("/auth/reset/confirm", {"token": ["a" * 43], "password": NEW_PASSWORD}),
+        ("/auth/reset/confirm", {"token": "a" * 43, "password": {"$gt": ""}}),
+        ("/auth/reset/confirm", {"password": NEW_PASSWORD}),
+    ],
+)
+def test_reset_routes_refuse_bad_fields_and_store_nothing(embedded, settings, path, body):
+    app, cfg = embedded
+    webtest.TestApp(app).post_json(path, body, status=400)
+    assert database(settings).resets.count_documents({}) == 0
+    assert outbox_letters(cfg.data_dir) == []
+    assert_clean(database(settings))
+
+
+def test_reset_mail_goes_through_smtp_from_a_worker(settings, make_app):
+    """A real worker sends through a real SMTP server; the link in the received letter logs in."""
+    inbox = Inbox()
+    cfg = replace(settings, smtp_url=inbox.url, mail_from="noreply@chat.example", public_url="https://chat.example")
+    worker = Worker(cfg)
+    try:
+        client = webtest.TestApp(make_app(cfg))
+        client.post_json("/auth/register", {"username": "ann@example.com", "password": PASSWORD}, status=201)
+        timings = {"ann@example.com": [], "nobody@example.com": []}
+        for email in timings:
+            for _ in range(2):
+                started = time.perf_counter()
+                client.post_json("/auth/reset", {"username": email}, status=202)
+                timings[email].append(time.perf_counter() - started)
+        letters = inbox.wait(2)
+        time.sleep(0.5)
+        assert len(letters) == 2 and {str(letter["To"]) for letter in letters} == {"ann@example.com"}
+        assert max(max(t) for t in timings.values()) < 1.0  # queued, not sent, in the request
+        token = reset_token(letters[-1])
+        assert "https://chat.example/#reset=" in letters[-1].get_content()
+        browser = webtest.TestApp(client.app)
+        confirm(browser, token)
+        browser.get("/auth/me", status=200)
+        client.get("/auth/me", status=401)
+    finally:
+        worker.stop()
+        inbox.stop()
+
+
+def test_smtp_down_the_task_retries_and_the_letter_arrives(settings, make_app, tmp_path):
+    port = free_port()
+    cfg = replace(settings, smtp_url=f"smtp://127.0.0.1:{port}")
+    worker = Worker(cfg, log_path=tmp_path / "worker.log")
+    inbox = None
+    try:
+        client = webtest.TestApp(make_app(cfg))
+        client.post_json("/auth/register", {"username": "ann@example.com", "password": PASSWORD}, status=201)
+        client.post_json("/auth/reset", {"username": "ann@example.com"}, status=202)
+        deadline = time.monotonic() + 20
+        while "try 2 of" not in (tmp_path / "worker.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "try 2 of" in (tmp_path / "worker.log").read_text()  # the first try failed and was retried
+        inbox = Inbox(port)  # SMTP comes back
+        (letter,) = inbox.wait(1, seconds=30)
+        confirm(webtest.TestApp(client.app), reset_token(letter))
+    finally:
+        worker.stop()
+        if inbox:
+            inbox.stop()

@@ -111,6 +111,12 @@ TABLE = {
         lambda w, c: ("/auth/password", {"current": PASSWORD, "password": PASSWORD}),
         {**everyone(200), "anonymous": 401},
     ),
+    "POST /auth/reset": (lambda w, c: ("/auth/reset", {"username": w.me(c)}), everyone(202, 202)),
+    # No caller holds a reset token: the route never looks at the session.
+    "POST /auth/reset/confirm": (
+        lambda w, c: ("/auth/reset/confirm", {"token": "a" * 43, "password": PASSWORD}),
+        everyone(400, 400),
+    ),
     "GET /v1/sessions": (lambda w, c: ("/v1/sessions", None), everyone(200)),
     "DELETE /v1/sessions": (lambda w, c: ("/v1/sessions", None), everyone(200)),
     # A session id of the owner's: only the owner may end it; for everyone else it does not exist.
