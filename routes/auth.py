@@ -166,6 +166,18 @@ def confirm_reset():
     return {"user": email}
 
 
+def export_data():
+    """GET /v1/export: 200 the user's data as one JSON document, streamed; 401, 429 over RATE_EXPORT."""
+    user = current_user()
+    try:
+        store().limiter.hit(f"export:{user}", *settings().export_rate)
+    except RateLimited as limited:
+        too_many(limited.retry_after, "too many exports")
+    response.content_type = "application/json"
+    response.set_header("Content-Disposition", 'attachment; filename="chat-export.json"')
+    return (chunk.encode() for chunk in store().export.chunks(user, current_session()))
+
+
 def list_sessions():
     """GET /v1/sessions: 200 [{id, created, last_seen, address, agent, current}]; 401."""
     user = current_user()
@@ -193,6 +205,7 @@ def register(app) -> None:
     app.post("/auth/password", callback=change_password)
     app.post("/auth/reset", callback=request_reset)
     app.post("/auth/reset/confirm", callback=confirm_reset)
+    app.get("/v1/export", callback=export_data)
     app.get("/v1/sessions", callback=list_sessions)
     app.delete("/v1/sessions", callback=end_other_sessions)
     app.delete("/v1/sessions/<id>", callback=end_session)

@@ -9,6 +9,7 @@ from store import db as dbmod
 from store.activity import Activity
 from store.attention import Attention
 from store.bus import Bus, MemoryBus, RedisBus
+from store.export import Export
 from store.fanout import Fanout
 from store.invites import Invites
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
@@ -57,6 +58,7 @@ class Store:
         self.messages = Messages(self.db, self.activity, self.bus, self.limiter, self.timeline, self.attention)
         self.stats = Stats(self.db)
         self.resets = Resets(self.db)
+        self.export = Export(self.db, self.users, self.rooms, self.sessions)
 
     def ensure_indexes(self) -> None:
         dbmod.ensure_indexes(self.db)

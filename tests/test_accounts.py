@@ -1,6 +1,7 @@
 """Accounts people can manage: password change, sessions, reset by email, export, deletion, webhooks."""
 
 import hashlib
+import json
 import re
 import threading
 import time
@@ -16,8 +17,9 @@ import webtest
 from scripts.servers import Worker
 from store.db import now
 from store.embedded import free_port
+from store.export import RANGE
 from store.sessions import session_key
-from tests.helpers import PASSWORD, TEST_DB, Web, assert_clean
+from tests.helpers import PASSWORD, TEST_DB, Web, act, assert_clean, create
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -370,3 +372,58 @@ def test_smtp_down_the_task_retries_and_the_letter_arrives(settings, make_app, t
         worker.stop()
         if inbox:
             inbox.stop()
+
+
+# --- export ---------------------------------------------------------------------------------------------
+
+
+def test_export_holds_profile_rooms_own_messages_activity_and_sessions(new_user):
+    ann, bob = new_user(), new_user()
+    kept, left = create(ann, "kept"), create(ann, "left")
+    act(bob, "enter", kept)
+    ann.post_json(f"/v1/logs/{kept}", {"m": "hello from ann"}, status=201)
+    bob.post_json(f"/v1/logs/{kept}", {"m": "bob's own words"}, status=201)
+    gone = ann.post_json(f"/v1/logs/{kept}", {"m": "soon deleted"}, status=201).json["id"]
+    ann.delete(f"/v1/logs/{kept}/{gone}", status=200)
+    act(bob, "enter", left)
+    ann.post_json(f"/v1/logs/{left}", {"m": "said before leaving"}, status=201)
+    act(ann, "leave", left)
+    res = ann.get("/v1/export", status=200)
+    assert res.content_type == "application/json" and "attachment" in res.headers["Content-Disposition"]
+    doc = json.loads(res.body)
+    assert set(doc) == {"exported", "profile", "rooms", "messages", "activity", "sessions"}
+    assert doc["profile"]["userid"] == ann.user and doc["profile"]["created"]
+    assert doc["rooms"] == [{"roomid": kept, "name": "kept", "kind": "room"}]
+    texts = {(m["room"], m.get("m"), m.get("deleted", False)) for m in doc["messages"]}
+    assert texts == {(kept, "hello from ann", False), (kept, None, True), (left, "said before leaving", False)}
+    assert all(set(m) >= {"room", "id", "t"} for m in doc["messages"])
+    assert "bob's own words" not in res.text
+    acts = [a["act"] for a in doc["activity"]]
+    assert acts[:2] == ["register", "login"] and "leave" in acts and acts.count("message") == 3
+    assert all(a["u"] == ann.user for a in doc["activity"])
+    assert [s["current"] for s in doc["sessions"]] == [True]
+
+
+def test_export_streams_in_bounded_chunks(wsgi_app, new_user):
+    ann = new_user()
+    roomid = create(ann, "busy")
+    store = wsgi_app.config["chat.store"]
+    t = now()
+    store.db.messages.insert_many(
+        [{"room": roomid, "id": i, "ev": i + 1, "u": ann.user, "m": f"m{i}", "t": t} for i in range(1, 5001)]
+    )
+    store.db.rooms.update_one({"_id": roomid}, {"$set": {"seq": 5000}})
+    chunks = list(store.export.chunks(ann.user))
+    assert len(chunks) >= 5000 // RANGE + 4
+    assert max(len(c) for c in chunks) < RANGE * 100
+    assert [m["id"] for m in json.loads("".join(chunks))["messages"]] == list(range(1, 5001))
+
+
+def test_export_is_rate_limited_and_needs_a_session(make_app, settings, client):
+    client.get("/v1/export", status=401)
+    app = webtest.TestApp(make_app(replace(settings, export_rate=(2, 3600))))
+    app.post_json("/auth/register", {"username": "ann@example.com", "password": PASSWORD}, status=201)
+    app.get("/v1/export", status=200)
+    app.get("/v1/export", status=200)
+    res = app.get("/v1/export", status=429)
+    assert 1 <= int(res.headers["Retry-After"]) <= 3600

@@ -117,6 +117,7 @@ TABLE = {
         lambda w, c: ("/auth/reset/confirm", {"token": "a" * 43, "password": PASSWORD}),
         everyone(400, 400),
     ),
+    "GET /v1/export": (lambda w, c: ("/v1/export", None), everyone(200)),
     "GET /v1/sessions": (lambda w, c: ("/v1/sessions", None), everyone(200)),
     "DELETE /v1/sessions": (lambda w, c: ("/v1/sessions", None), everyone(200)),
     # A session id of the owner's: only the owner may end it; for everyone else it does not exist.
@@ -214,6 +215,9 @@ def app(mongo_server, tmp_path_factory):
         invite_rate=(10_000, 3600),
         link_rate=(10_000, 3600),
         typing_rate=(10_000, 10),
+        export_rate=(10_000, 3600),
+        reset_rate=(10_000, 3600),
+        reset_rate_per_address=(10_000, 3600),
         stream_max_seconds=0.1,
     )
     built = create_app(replace(settings))  # no REDIS_URL: tasks run in-process, so uploads need no worker
