@@ -1,4 +1,4 @@
-"""Accounts and sessions: register, login, logout, password change, and the session list."""
+"""Accounts: register, login, logout, password change and reset, sessions, export, deletion, deactivation."""
 
 import logging
 import re
@@ -12,6 +12,7 @@ from routes.common import (
     current_session,
     current_user,
     fail,
+    is_admin,
     is_https,
     json_answer,
     read_fields,
@@ -22,7 +23,7 @@ from routes.common import (
     user_agent,
 )
 from routes.inputs import normal_email
-from store.errors import Conflict, NotFound, RateLimited
+from store.errors import Conflict, Forbidden, NotFound, RateLimited
 from tasks.mail import SEND_RESET
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,8 @@ def _check_password(email: str, password: str) -> None:
             except RateLimited:
                 pass  # this attempt is answered 401; the next one gets 429
         fail(401, "invalid username or password")
+    except Forbidden:
+        fail(403, "this account is deactivated: ask an administrator")
     limiter.reset(keys[0][0])
 
 
@@ -178,6 +181,51 @@ def export_data():
     return (chunk.encode() for chunk in store().export.chunks(user, current_session()))
 
 
+def delete_account():
+    """DELETE /v1/profile {password, erase}: 200 {user: null, rooms_left, messages_erased}; the account ends.
+    400, 401 (no session, or a wrong password: counted like a failed login), 429."""
+    user = current_user()
+    fields = read_fields()
+    password, erase = fields.get("password"), fields.get("erase", False)
+    if not isinstance(password, str) or not 1 <= len(password) <= 1024:
+        fail(400, "password must be your present password")
+    if not isinstance(erase, bool):
+        fail(400, "erase must be true or false")
+    _check_password(user, password)
+    done = store().accounts.delete(user, erase)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=is_https())
+    return {"user": None, **done}
+
+
+def _admin_target(userid: str) -> str:
+    if not is_admin(current_user()):
+        fail(403, "only an administrator may do this")
+    email = normal_email(userid)
+    if email is None:
+        fail(404, "no such user")
+    return email
+
+
+def deactivate_user(userid):
+    """POST /v1/admin/users/<userid>/deactivate: 200 {userid, deactivated: true}; its sessions end. 403, 404."""
+    email = _admin_target(userid)
+    try:
+        store().accounts.deactivate(email, True)
+    except NotFound:
+        fail(404, "no such user")
+    return {"userid": email, "deactivated": True}
+
+
+def reactivate_user(userid):
+    """POST /v1/admin/users/<userid>/reactivate: 200 {userid, deactivated: false}; 403, 404."""
+    email = _admin_target(userid)
+    try:
+        store().accounts.deactivate(email, False)
+    except NotFound:
+        fail(404, "no such user")
+    return {"userid": email, "deactivated": False}
+
+
 def list_sessions():
     """GET /v1/sessions: 200 [{id, created, last_seen, address, agent, current}]; 401."""
     user = current_user()
@@ -206,6 +254,9 @@ def register(app) -> None:
     app.post("/auth/reset", callback=request_reset)
     app.post("/auth/reset/confirm", callback=confirm_reset)
     app.get("/v1/export", callback=export_data)
+    app.delete("/v1/profile", callback=delete_account)
+    app.post("/v1/admin/users/<userid>/deactivate", callback=deactivate_user)
+    app.post("/v1/admin/users/<userid>/reactivate", callback=reactivate_user)
     app.get("/v1/sessions", callback=list_sessions)
     app.delete("/v1/sessions", callback=end_other_sessions)
     app.delete("/v1/sessions/<id>", callback=end_session)

@@ -6,6 +6,7 @@ import pymongo
 import redis as redis_lib
 
 from store import db as dbmod
+from store.accounts import Accounts
 from store.activity import Activity
 from store.attention import Attention
 from store.bus import Bus, MemoryBus, RedisBus
@@ -59,6 +60,7 @@ class Store:
         self.stats = Stats(self.db)
         self.resets = Resets(self.db)
         self.export = Export(self.db, self.users, self.rooms, self.sessions)
+        self.accounts = Accounts(self.db, self.users, self.rooms, self.messages, self.sessions, self.export)
 
     def ensure_indexes(self) -> None:
         dbmod.ensure_indexes(self.db)

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from store.activity import public_entry
 from store.db import iso, now
 
-RANGE = 2000  # ids per read
+RANGE = 2000  # message ids per read
+ACTIVITY_RANGE = 10_000  # activity ids per read
 
 
 def _dump(value) -> str:
@@ -50,8 +51,15 @@ class Export:
 
     def rooms_ever(self, user: str) -> list[str]:
         """Rooms the user is in or once created or entered (messages outlive a membership)."""
-        entries = self._db.activity.find({"u": user, "act": {"$in": ["create", "enter"]}}, {"m": 1})
-        return sorted({e["m"] for e in entries if e.get("m")} | self._rooms.ids_of(user))
+        found = self._rooms.ids_of(user)
+        for low in self._activity_ranges():
+            query = {"u": user, "_id": {"$gte": low, "$lt": low + ACTIVITY_RANGE}, "act": {"$in": ["create", "enter"]}}
+            found.update(e["m"] for e in self._db.activity.find(query, {"m": 1}) if e.get("m"))
+        return sorted(found)
+
+    def _activity_ranges(self) -> range:
+        counter = self._db.counters.find_one({"_id": "activity"}) or {"n": 0}
+        return range(0, counter["n"] + 1, ACTIVITY_RANGE)
 
     def _messages(self, user: str, roomids: list[str]) -> Iterator[list[dict]]:
         for roomid in roomids:
@@ -64,9 +72,8 @@ class Export:
                 yield [own_message(d) for d in sorted(docs, key=lambda d: d["id"])]
 
     def _activity(self, user: str) -> Iterator[list[dict]]:
-        counter = self._db.counters.find_one({"_id": "activity"}) or {"n": 0}
-        for low in range(0, counter["n"] + 1, RANGE * 5):
-            docs = self._db.activity.find({"u": user, "_id": {"$gte": low, "$lt": low + RANGE * 5}})
+        for low in self._activity_ranges():
+            docs = self._db.activity.find({"u": user, "_id": {"$gte": low, "$lt": low + ACTIVITY_RANGE}})
             yield [public_entry(d) for d in sorted(docs, key=lambda d: d["_id"])]
 
     def chunks(self, user: str, current_session: str | None = None) -> Iterator[str]:

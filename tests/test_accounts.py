@@ -427,3 +427,106 @@ def test_export_is_rate_limited_and_needs_a_session(make_app, settings, client):
     app.get("/v1/export", status=200)
     res = app.get("/v1/export", status=429)
     assert 1 <= int(res.headers["Retry-After"]) <= 3600
+
+
+# --- account deletion and deactivation ------------------------------------------------------------------
+
+
+def delete_account(client, erase=False, password=PASSWORD, status=200):
+    return client.request(
+        "/v1/profile",
+        method="DELETE",
+        body=json.dumps({"password": password, "erase": erase}).encode(),
+        content_type="application/json",
+        status=status,
+    )
+
+
+@pytest.mark.parametrize("erase", [False, True])
+def test_deleting_an_account_ends_everything_of_it(new_user, settings, erase):
+    ann, bob = new_user(), new_user()
+    phone = second_session(ann)
+    shared, alone = create(ann, "shared"), create(ann, "alone")
+    act(bob, "enter", shared)
+    said = ann.post_json(f"/v1/logs/{shared}", {"m": "my words"}, status=201).json["id"]
+    ann.post_json(f"/v1/rooms/{shared}/invites", {"userid": new_user().user}, status=201)
+    ann.post_json(f"/v1/rooms/{shared}/links", {}, status=201)
+    db = database(settings)
+    db.push_subscriptions.insert_one({"u": ann.user, "endpoint": "https://push.example/1"})
+    res = delete_account(ann, erase)
+    assert res.json == {"user": None, "rooms_left": 2, "messages_erased": 1 if erase else 0}
+    ann.get("/auth/me", status=401)
+    phone.get("/auth/me", status=401)
+    assert db.sessions.count_documents({"u": ann.user}) == 0
+    assert db.push_subscriptions.count_documents({"u": ann.user}) == 0
+    assert db.invites.count_documents({"by": ann.user}) == 0
+    assert db.links.count_documents({"by": ann.user, "revoked": False}) == 0
+    assert db.rooms.find_one({"_id": alone}) is None  # the last member's leave deleted it
+    assert ann.user not in db.rooms.find_one({"_id": shared})["members"]
+    message = next(m for m in bob.get(f"/v1/logs/{shared}").json["logs"] if m["id"] == said)
+    if erase:
+        assert message.get("deleted") is True and "m" not in message
+        assert "my words" not in str(list(db.activity.find({"u": ann.user})))
+    else:
+        assert message["m"] == "my words" and message["u"] == ann.user
+    profile = bob.get(f"/v1/users/{ann.user}", status=200).json
+    assert profile == {"userid": ann.user, "name": "deleted user", "avatar": None, "deleted": True}
+    login = {"username": ann.user, "password": PASSWORD}
+    webtest.TestApp(ann.app).post_json("/auth/login", login, status=401)
+
+
+def test_a_deleted_email_registers_again_as_a_new_person(new_user, settings):
+    ann = new_user()
+    delete_account(ann)
+    again = webtest.TestApp(ann.app)
+    again.post_json("/auth/register", {"username": ann.user, "password": NEW_PASSWORD}, status=201)
+    assert again.get("/auth/me").json["name"] == ann.user.split("@")[0]
+    assert again.get(f"/v1/room/{ann.user}").json["join_rooms"] == []
+    doc = database(settings).users.find_one({"_id": ann.user})
+    assert "deleted" not in doc and doc["since"] == doc["created"]
+
+
+def test_deleting_needs_the_password(new_user):
+    ann = new_user()
+    res = delete_account(ann, password="wrong password", status=401)
+    assert res.json == {"error": "invalid username or password"}
+    ann.get("/auth/me", status=200)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"password": {"$ne": None}, "erase": True},
+        {"password": PASSWORD, "erase": "yes"},
+        {"password": PASSWORD, "erase": {"$gt": 0}},
+        {"password": [PASSWORD]},
+        {"erase": True},
+        {"password": "x" * 2000},
+    ],
+)
+def test_deleting_refuses_bad_fields(new_user, body):
+    ann = new_user()
+    ann.request(
+        "/v1/profile", method="DELETE", body=json.dumps(body).encode(), content_type="application/json", status=400
+    )
+    ann.get("/auth/me", status=200)
+
+
+def test_an_admin_deactivates_and_reactivates_a_user(make_app, settings):
+    app = make_app(settings)
+    admin, ann = webtest.TestApp(app), webtest.TestApp(app)
+    for client, email in ((admin, "admin@example.com"), (ann, "ann@example.com")):
+        client.post_json("/auth/register", {"username": email, "password": PASSWORD}, status=201)
+    ann.post_json("/v1/admin/users/admin@example.com/deactivate", {}, status=403)
+    res = admin.post_json("/v1/admin/users/Ann@Example.com/deactivate", {}, status=200)
+    assert res.json == {"userid": "ann@example.com", "deactivated": True}
+    ann.get("/auth/me", status=401)
+    login = {"username": "ann@example.com", "password": PASSWORD}
+    res = webtest.TestApp(app).post_json("/auth/login", login, status=403)
+    assert res.json == {"error": "this account is deactivated: ask an administrator"}
+    webtest.TestApp(app).post_json("/auth/login", {**login, "password": "wrong password"}, status=401)
+    admin.post_json("/v1/admin/users/nobody@example.com/deactivate", {}, status=404)
+    admin.post_json("/v1/admin/users/not-an-email/deactivate", {}, status=404)
+    res = admin.post_json("/v1/admin/users/ann@example.com/reactivate", {}, status=200)
+    assert res.json == {"userid": "ann@example.com", "deactivated": False}
+    webtest.TestApp(app).post_json("/auth/login", login, status=200)

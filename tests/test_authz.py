@@ -36,6 +36,7 @@ USERS = {
     "admin": "admin@example.com",
 }
 NEWCOMER = "newcomer@example.com"  # invited by the invite rows
+TARGET = "target@example.com"  # deactivated and reactivated by the admin rows
 
 
 def pattern(anonymous=401, other=None, outsider_public=None, outsider_private=None, invited=None, **rest) -> dict:
@@ -118,6 +119,20 @@ TABLE = {
         everyone(400, 400),
     ),
     "GET /v1/export": (lambda w, c: ("/v1/export", None), everyone(200)),
+    # A wrong password: the rows must not delete the callers (the matrix reuses them); the right one is
+    # tests/test_accounts.py's. Only a session reaches the password check.
+    "DELETE /v1/profile": (
+        lambda w, c: ("/v1/profile", {"password": "not the password", "erase": False}),
+        everyone(401),
+    ),
+    "POST /v1/admin/users/{userid}/deactivate": (
+        lambda w, c: (f"/v1/admin/users/{TARGET}/deactivate", {}),
+        {**everyone(403), "admin": 200},
+    ),
+    "POST /v1/admin/users/{userid}/reactivate": (
+        lambda w, c: (f"/v1/admin/users/{TARGET}/reactivate", {}),
+        {**everyone(403), "admin": 200},
+    ),
     "GET /v1/sessions": (lambda w, c: ("/v1/sessions", None), everyone(200)),
     "DELETE /v1/sessions": (lambda w, c: ("/v1/sessions", None), everyone(200)),
     # A session id of the owner's: only the owner may end it; for everyone else it does not exist.
@@ -222,7 +237,7 @@ def app(mongo_server, tmp_path_factory):
     )
     built = create_app(replace(settings))  # no REDIS_URL: tasks run in-process, so uploads need no worker
     store = built.config["chat.store"]
-    for email in {*USERS.values(), NEWCOMER}:
+    for email in {*USERS.values(), NEWCOMER, TARGET}:
         store.users.register(email, PASSWORD)
     yield built
     store.close()
