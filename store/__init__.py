@@ -12,6 +12,7 @@ from store.attention import Attention
 from store.bus import Bus, MemoryBus, RedisBus
 from store.export import Export
 from store.fanout import Fanout
+from store.hooks import Hooks
 from store.invites import Invites
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
 from store.messages import Messages, render_messages
@@ -59,6 +60,7 @@ class Store:
         self.messages = Messages(self.db, self.activity, self.bus, self.limiter, self.timeline, self.attention)
         self.stats = Stats(self.db)
         self.resets = Resets(self.db)
+        self.hooks = Hooks(self.db)
         self.export = Export(self.db, self.users, self.rooms, self.sessions)
         self.accounts = Accounts(self.db, self.users, self.rooms, self.messages, self.sessions, self.export)
 

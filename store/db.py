@@ -39,6 +39,7 @@ INDEXES = {
     "counters": [],
     "stats": [],
     "limits": [([("expires", ASC)], {"expireAfterSeconds": 0})],
+    "hooks": [([("hash", ASC)], {"unique": True}), ([("room", ASC)], {}), ([("by", ASC)], {})],
     "resets": [([("hash", ASC)], {}), ([("expires", ASC)], {"expireAfterSeconds": 0})],
 }
 

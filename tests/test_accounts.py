@@ -530,3 +530,106 @@ def test_an_admin_deactivates_and_reactivates_a_user(make_app, settings):
     res = admin.post_json("/v1/admin/users/ann@example.com/reactivate", {}, status=200)
     assert res.json == {"userid": "ann@example.com", "deactivated": False}
     webtest.TestApp(app).post_json("/auth/login", login, status=200)
+
+
+# --- room webhooks --------------------------------------------------------------------------------------
+
+
+def hook_path(url: str) -> str:
+    return "/v1/hooks/" + url.rsplit("/v1/hooks/", 1)[1]
+
+
+def test_a_member_makes_a_webhook_that_posts_as_a_bot(new_user, settings):
+    ann, bob = new_user(), new_user()
+    roomid = create(ann, "deploys")
+    act(bob, "enter", roomid)
+    res = ann.post_json(f"/v1/rooms/{roomid}/hooks", {"name": "CI"}, status=201)
+    hook = res.json
+    assert set(hook) == {"id", "name", "by", "created", "url"} and hook["url"].startswith("http://localhost:")
+    token = hook["url"].rsplit("/", 1)[1]
+    assert len(token) >= 43
+    stored = database(settings).hooks.find_one()
+    assert token not in str(stored) and stored["hash"] == hashlib.sha256(token.encode()).hexdigest()
+    listed = bob.get(f"/v1/rooms/{roomid}/hooks", status=200).json
+    assert listed == [{k: hook[k] for k in ("id", "name", "by", "created")}]
+    bot = webtest.TestApp(ann.app)  # no session, no cookie, another site's Origin
+    sent = bot.post_json(
+        hook_path(hook["url"]), {"m": "build 42 passed", "cid": "b42"}, headers={"Origin": "https://ci.example"}
+    )
+    assert sent.status_int == 201
+    message = sent.json
+    assert message["u"] == f"hook:{hook['id']}" and message["bot"] is True and message["name"] == "CI"
+    again = bot.post_json(hook_path(hook["url"]), {"m": "build 42 passed", "cid": "b42"}, status=200)
+    assert again.json["id"] == message["id"]  # a retry with the same cid posts nothing new
+    logs = bob.get(f"/v1/logs/{roomid}").json["logs"]
+    assert [m["id"] for m in logs if m.get("bot")] == [message["id"]]
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ({"m": ""}, 400),
+        ({"m": {"$ne": None}}, 400),
+        ({"m": "x" * 100_000}, 413),
+        ({"m": "nul\x00here"}, 400),
+        ({"m": ["hi"]}, 400),
+        ({"m": "hi", "cid": {"$gt": ""}}, 400),
+        ({"m": "hi", "cid": "c" * 500}, 400),
+        ({"m": "hi", "u": "ann@example.com"}, 400),
+        ({}, 400),
+    ],
+)
+def test_a_webhook_refuses_hostile_bodies_and_stores_nothing(new_user, settings, body, status):
+    ann = new_user()
+    roomid = create(ann, "room")
+    url = ann.post_json(f"/v1/rooms/{roomid}/hooks", {"name": "bot"}, status=201).json["url"]
+    webtest.TestApp(ann.app).post_json(hook_path(url), body, status=status)
+    assert database(settings).messages.count_documents({"u": {"$regex": "^hook:"}}) == 0
+    assert_clean(database(settings))
+
+
+def test_webhook_names_are_checked(new_user):
+    ann = new_user()
+    roomid = create(ann, "room")
+    for name in ("", None, {"$ne": 1}, "x" * 65, ["bot"]):
+        ann.post_json(f"/v1/rooms/{roomid}/hooks", {"name": name}, status=400)
+
+
+def test_a_webhook_is_rate_limited_per_hook(make_app, settings):
+    app = make_app(replace(settings, hook_rate=(2, 60)))
+    ann = webtest.TestApp(app)
+    ann.post_json("/auth/register", {"username": "ann@example.com", "password": PASSWORD}, status=201)
+    ann.user = "ann@example.com"
+    roomid = create(ann, "room")
+    first, second = (ann.post_json(f"/v1/rooms/{roomid}/hooks", {"name": n}).json["url"] for n in ("a", "b"))
+    bot = webtest.TestApp(app)
+    for i in range(2):
+        bot.post_json(hook_path(first), {"m": f"hi {i}"}, status=201)
+    res = bot.post_json(hook_path(first), {"m": "one too many"}, status=429)
+    assert int(res.headers["Retry-After"]) >= 1
+    bot.post_json(hook_path(second), {"m": "another hook"}, status=201)
+    ann.post_json(f"/v1/logs/{roomid}", {"m": "people are not slowed"}, status=201)
+
+
+def test_a_webhook_is_revoked_and_dies_with_its_creator_or_room(new_user):
+    ann, bob, carl = new_user(), new_user(), new_user()
+    roomid = create(ann, "room")
+    act(bob, "enter", roomid)
+    bot = webtest.TestApp(ann.app)
+    revoked = ann.post_json(f"/v1/rooms/{roomid}/hooks", {"name": "a"}).json
+    bobs = bob.post_json(f"/v1/rooms/{roomid}/hooks", {"name": "b"}).json
+    anns = ann.post_json(f"/v1/rooms/{roomid}/hooks", {"name": "c"}).json
+    carl.post_json(f"/v1/rooms/{roomid}/hooks", {"name": "x"}, status=403)  # not a member
+    carl.get(f"/v1/rooms/{roomid}/hooks", status=403)
+    bob.delete(f"/v1/rooms/{roomid}/hooks/{revoked['id']}", status=403)  # neither its creator nor the owner
+    ann.delete(f"/v1/rooms/{roomid}/hooks/{revoked['id']}", status=204)
+    ann.delete(f"/v1/rooms/{roomid}/hooks/{revoked['id']}", status=404)
+    bot.post_json(hook_path(revoked["url"]), {"m": "hi"}, status=404)
+    act(bob, "leave", roomid)  # its creator leaves: bob's hook dies
+    bot.post_json(hook_path(bobs["url"]), {"m": "hi"}, status=404)
+    assert [h["id"] for h in ann.get(f"/v1/rooms/{roomid}/hooks").json] == [anns["id"]]
+    bot.post_json(hook_path(anns["url"]), {"m": "still here"}, status=201)
+    act(ann, "leave", roomid)  # the last member: the room is deleted, and the hook with it
+    bot.post_json(hook_path(anns["url"]), {"m": "hi"}, status=404)
+    bot.post_json("/v1/hooks/" + "a" * 43, {"m": "hi"}, status=404)
+    bot.post_json("/v1/hooks/short", {"m": "hi"}, status=404)

@@ -73,6 +73,10 @@ class World:
     private_link: str
     image: str
     owner_session: str = ""
+    hooks: dict = None  # room -> (hook id, token) of a webhook the owner made
+
+    def hook(self, caller: str) -> tuple[str, str]:
+        return self.hooks[self.room(caller)]
 
     def room(self, caller: str) -> str:
         return self.public if caller in ("other", "outsider_public") else self.private
@@ -209,6 +213,18 @@ TABLE = {
         lambda w, c: (f"/v1/rooms/{w.room(c)}/members/{USERS['member']}", None),
         {**OWNER_OR_ADMIN, "owner": 204, "admin": 204},
     ),
+    "POST /v1/rooms/{roomid}/hooks": (
+        lambda w, c: (f"/v1/rooms/{w.room(c)}/hooks", {"name": "ci"}),
+        {**MEMBERS_ONLY, "member": 201, "owner": 201},
+    ),
+    "GET /v1/rooms/{roomid}/hooks": (lambda w, c: (f"/v1/rooms/{w.room(c)}/hooks", None), MEMBERS_ONLY),
+    # The owner's hook: its creator (the owner) or an admin revokes it; a member who did not make it may not.
+    "DELETE /v1/rooms/{roomid}/hooks/{id}": (
+        lambda w, c: (f"/v1/rooms/{w.room(c)}/hooks/{w.hook(c)[0]}", None),
+        {**OWNER_OR_ADMIN, "owner": 204, "admin": 204},
+    ),
+    # The secret URL is the only credential: no session is looked at.
+    "POST /v1/hooks/{token}": (lambda w, c: (f"/v1/hooks/{w.hook(c)[1]}", {"m": "from a bot"}), everyone(201, 201)),
 }
 
 
@@ -270,7 +286,11 @@ def build_world(app, image: str) -> World:
     links = [store.invites.create_link(owner, roomid, 3600, None)["token"] for roomid in (public, private)]
     token = store.sessions.open(owner, "192.0.2.1", "authz")
     owner_session = next(s["id"] for s in store.sessions.of(owner, session_key(token)) if s["current"])
-    return World(public, private, *links, image, owner_session)
+    hooks = {}
+    for roomid in (public, private):
+        made = store.hooks.create(owner, roomid, "bot")
+        hooks[roomid] = (made["id"], made["token"])
+    return World(public, private, *links, image, owner_session, hooks)
 
 
 def test_every_route_has_a_row_and_every_row_a_route(app):
