@@ -1,7 +1,6 @@
 """Leaving for good: an account's deletion, and an admin's deactivation."""
 
 from store.errors import StoreError
-from store.export import RANGE
 
 
 class Accounts:
@@ -41,16 +40,16 @@ class Accounts:
         """Each own message that still has text becomes a tombstone, through the same delete as the route's
         (its event, the cache, unread counts and the activity text follow), read in bounded id ranges."""
         erased = 0
-        for roomid in self._export.rooms_ever(user):
-            room = self._db.rooms.find_one({"_id": roomid}, {"seq": 1})
-            for low in range(1, (room or {}).get("seq", 0) + 1, RANGE):
-                query = {"room": roomid, "id": {"$gte": low, "$lt": low + RANGE}, "u": user, "deleted": {"$ne": True}}
-                for doc in sorted(self._db.messages.find(query, {"id": 1}), key=lambda d: d["id"]):
-                    try:
-                        self._messages.delete(user, roomid, doc["id"], admin=True)
-                        erased += 1
-                    except StoreError:
-                        break  # the room went away meanwhile
+        rooms = self._export.rooms_ever(user)
+        for docs in self._export.own_messages(user, rooms, {"room": 1, "id": 1, "u": 1, "deleted": 1}):
+            for doc in docs:
+                if doc.get("deleted"):
+                    continue
+                try:
+                    self._messages.delete(user, doc["room"], doc["id"], admin=True)
+                    erased += 1
+                except StoreError:
+                    break  # the room went away meanwhile
         return erased
 
     def deactivate(self, userid: str, deactivated: bool) -> None:

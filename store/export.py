@@ -11,7 +11,9 @@ from store.activity import public_entry
 from store.db import iso, now
 
 RANGE = 2000  # message ids per read
-ACTIVITY_RANGE = 10_000  # activity ids per read
+ACTIVITY_RANGE = 2000  # activity ids per read
+OWN_FIELDS = {"room": 1, "id": 1, "u": 1, "t": 1, "m": 1, "deleted": 1, "edited": 1, "reply": 1}
+JOINS = {"act": 1, "m": 1}
 
 
 def _dump(value) -> str:
@@ -53,23 +55,29 @@ class Export:
         """Rooms the user is in or once created or entered (messages outlive a membership)."""
         found = self._rooms.ids_of(user)
         for low in self._activity_ranges():
-            query = {"u": user, "_id": {"$gte": low, "$lt": low + ACTIVITY_RANGE}, "act": {"$in": ["create", "enter"]}}
-            found.update(e["m"] for e in self._db.activity.find(query, {"m": 1}) if e.get("m"))
+            # Filtered here, not in the query: SecantusDB reads `act` filters far slower than the range alone.
+            entries = self._db.activity.find({"u": user, "_id": {"$gte": low, "$lt": low + ACTIVITY_RANGE}}, JOINS)
+            found.update(e["m"] for e in entries if e["act"] in ("create", "enter") and e.get("m"))
         return sorted(found)
 
     def _activity_ranges(self) -> range:
         counter = self._db.counters.find_one({"_id": "activity"}) or {"n": 0}
         return range(0, counter["n"] + 1, ACTIVITY_RANGE)
 
-    def _messages(self, user: str, roomids: list[str]) -> Iterator[list[dict]]:
+    def own_messages(self, user: str, roomids: list[str], fields: dict) -> Iterator[list[dict]]:
+        """The user's messages in these rooms, one id range of a room at a time, oldest first.
+
+        The range is read whole and filtered here: with `u` in the query SecantusDB picks the
+        (room, u, cid) index and reads a range a hundred times slower."""
         for roomid in roomids:
             room = self._db.rooms.find_one({"_id": roomid}, {"seq": 1})
             for low in range(1, (room or {}).get("seq", 0) + 1, RANGE):
-                docs = self._db.messages.find(
-                    {"room": roomid, "id": {"$gte": low, "$lt": low + RANGE}, "u": user},
-                    {"room": 1, "id": 1, "t": 1, "m": 1, "deleted": 1, "edited": 1, "reply": 1},
-                )
-                yield [own_message(d) for d in sorted(docs, key=lambda d: d["id"])]
+                docs = self._db.messages.find({"room": roomid, "id": {"$gte": low, "$lt": low + RANGE}}, fields)
+                yield sorted((d for d in docs if d["u"] == user), key=lambda d: d["id"])
+
+    def _messages(self, user: str, roomids: list[str]) -> Iterator[list[dict]]:
+        for docs in self.own_messages(user, roomids, OWN_FIELDS):
+            yield [own_message(d) for d in docs]
 
     def _activity(self, user: str) -> Iterator[list[dict]]:
         for low in self._activity_ranges():
