@@ -182,8 +182,7 @@ def export_data():
 
 
 def delete_account():
-    """DELETE /v1/profile {password, erase}: 200 {user: null, rooms_left, messages_erased}; the account ends.
-    400, 401 (no session, or a wrong password: counted like a failed login), 429."""
+    """DELETE /v1/profile {password, erase}: 200 {user: null, rooms_left, messages_erased}; 400, 401 (counted), 429."""
     user = current_user()
     fields = read_fields()
     password, erase = fields.get("password"), fields.get("erase", False)
