@@ -39,6 +39,17 @@ class Settings:
     heartbeat_seconds: float = 15.0
     vapid_private_key: str | None = None  # base64url of the raw P-256 scalar; unset: DATA_DIR/vapid.pem
     vapid_subject: str = "mailto:chat@localhost"
+    smtp_url: str | None = None
+    mail_from: str = "chat@localhost"
+    public_url: str | None = None
+    reset_rate: tuple[int, int] = (3, 3600)
+    reset_rate_per_address: tuple[int, int] = (20, 3600)
+    export_rate: tuple[int, int] = (2, 3600)
+    hook_rate: tuple[int, int] = (30, 60)
+
+    def base_url(self) -> str:
+        """Where people reach the service: links in mail start here (never the request's Host: it is forged at will)."""
+        return self.public_url or f"http://localhost:{self.port}"
 
 
 MIN_WEB_THREADS = 65  # routes/events.py keeps 64 threads for requests other than event streams
@@ -146,6 +157,12 @@ def _vapid_subject(text: str) -> str:
     """Who runs this service, for push services: a mailto: address or an https: URL."""
     if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+|https://[^\s/]+(/\S*)?", text) or len(text) > 200:
         raise ValueError("use mailto:<an email address> or an https:// URL of at most 200 characters")
+
+
+def _mail_address(text: str) -> str:
+    """One plain address for the From header."""
+    if len(text) > 254 or not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+", text):
+        raise ValueError("use one email address, e.g. chat@example.com")
     return text
 
 
@@ -182,8 +199,16 @@ _READERS = {
     "HEARTBEAT_SECONDS": ("heartbeat_seconds", _seconds(3600)),
     "VAPID_PRIVATE_KEY": ("vapid_private_key", _vapid_key),
     "VAPID_SUBJECT": ("vapid_subject", _vapid_subject),
+    "SMTP_URL": ("smtp_url", _url("smtp", "smtp+starttls", "smtps")),
+    "MAIL_FROM": ("mail_from", _mail_address),
+    "PUBLIC_URL": ("public_url", lambda v: _url("http", "https")(v).rstrip("/")),
+    "RATE_RESET": ("reset_rate", _rate),
+    "RATE_RESET_ADDRESS": ("reset_rate_per_address", _rate),
+    "RATE_EXPORT": ("export_rate", _rate),
+    "RATE_HOOK": ("hook_rate", _rate),
 }
-SECRET = {"MONGODB_URI", "REDIS_URL", "VAPID_PRIVATE_KEY"}  # may hold a password: an error never repeats their value
+# May hold a password or a key: an error never repeats their value.
+SECRET = {"MONGODB_URI", "REDIS_URL", "SMTP_URL", "VAPID_PRIVATE_KEY"}
 
 
 def from_env(environ=None) -> Settings:

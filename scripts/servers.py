@@ -154,7 +154,7 @@ class S3:
 
 def service_env(settings) -> dict:
     """The environment variables that give a child process these settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "REDIS_", "S3_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "REDIS_", "S3_", "SMTP_"))}
     values = {
         "MONGODB_URI": settings.mongodb_uri,
         "REDIS_URL": settings.redis_url,
@@ -167,6 +167,9 @@ def service_env(settings) -> dict:
         "ADMIN_USERS": ",".join(sorted(settings.admin_users)),
         "VAPID_PRIVATE_KEY": settings.vapid_private_key,
         "VAPID_SUBJECT": settings.vapid_subject,
+        "SMTP_URL": settings.smtp_url,
+        "MAIL_FROM": settings.mail_from,
+        "PUBLIC_URL": settings.public_url,
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": "us-east-1",

@@ -6,15 +6,19 @@ import pymongo
 import redis as redis_lib
 
 from store import db as dbmod
+from store.accounts import Accounts
 from store.activity import Activity
 from store.attention import Attention
 from store.bus import Bus, MemoryBus, RedisBus
+from store.export import Export
 from store.fanout import Fanout
+from store.hooks import Hooks
 from store.invites import Invites
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
 from store.messages import Messages, render_messages
 from store.presence import MemoryPresence, Presence, RedisPresence
 from store.push import Subscriptions
+from store.resets import Resets
 from store.rooms import Rooms
 from store.search import Search
 from store.sessions import Sessions
@@ -71,6 +75,10 @@ class Store:
         )
         self.push = Subscriptions(self.db)
         self.stats = Stats(self.db)
+        self.resets = Resets(self.db)
+        self.hooks = Hooks(self.db)
+        self.export = Export(self.db, self.users, self.rooms, self.sessions)
+        self.accounts = Accounts(self.db, self.users, self.rooms, self.messages, self.sessions, self.export)
 
     def ensure_indexes(self) -> None:
         dbmod.ensure_indexes(self.db)

@@ -44,6 +44,8 @@ INDEXES = {
     "push": [([("u", ASC)], {})],
     "stats": [],
     "limits": [([("expires", ASC)], {"expireAfterSeconds": 0})],
+    "hooks": [([("hash", ASC)], {"unique": True}), ([("room", ASC)], {}), ([("by", ASC)], {})],
+    "resets": [([("hash", ASC)], {}), ([("expires", ASC)], {"expireAfterSeconds": 0})],
 }
 
 

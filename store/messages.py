@@ -123,7 +123,19 @@ REPLY_SNIPPET = 200  # characters of the replied-to message a reply shows
 USERS_SHOWN = 10  # users a reaction names (the first, in reaction order); `count` counts them all
 REACTIONS_MAX = 20  # distinct reactions per message
 CATCH_UP_MAX = 256  # changed messages re-read to bring a cached room up to date; past that it is dropped
-STORED = {"_id": 0, "id": 1, "m": 1, "u": 1, "t": 1, "edited": 1, "deleted": 1, "reactions": 1, "reply": 1, "c": 1}
+STORED = {
+    "_id": 0,
+    "id": 1,
+    "m": 1,
+    "u": 1,
+    "t": 1,
+    "edited": 1,
+    "deleted": 1,
+    "reactions": 1,
+    "reply": 1,
+    "c": 1,
+    "bot": 1,
+}
 REFERENCE = {"_id": 0, "id": 1, "m": 1, "u": 1, "deleted": 1}
 
 
@@ -155,6 +167,8 @@ def public_message(doc: dict, replied: dict[int, dict] | None = None) -> dict:
     if doc.get("deleted"):
         return tombstone(doc)
     message = {"id": doc["id"], "m": doc["m"], "u": doc["u"], "t": iso(doc["t"])}
+    if "bot" in doc:  # posted by a room webhook: `u` is `hook:<id>`, `name` the hook's
+        message.update(bot=True, name=doc["bot"])
     if "edited" in doc:
         message["edited"] = iso(doc["edited"])
     if doc.get("reactions"):
@@ -210,10 +224,12 @@ class Messages:
         cid: str | None = None,
         rate: tuple[int, int] | None = None,
         reply_to: int | None = None,
+        bot: str | None = None,
     ) -> tuple[dict, bool]:
         """Store a message; return it and whether it is new (False: the same cid was posted before).
 
-        BadReply when `reply_to` is not a message of this room."""
+        BadReply when `reply_to` is not a message of this room. `bot` is a webhook's name: it posts as
+        `user` (`hook:<id>`) without being a member."""
         if cid is not None:
             first = self._by_cid(user, roomid, cid)
             if first:
@@ -225,7 +241,7 @@ class Messages:
         def work(session):
             # The sequence number and the message commit together, so ids become visible in order.
             room = self._db.rooms.find_one_and_update(
-                {"_id": roomid, "members": user},
+                {"_id": roomid} if bot is not None else {"_id": roomid, "members": user},
                 {"$inc": {"seq": 1, "ev": 1}, "$set": {"active": t, "posted": t}},
                 # The members only when the text may mention someone: a big room's list is not read per post.
                 projection={"seq": 1, "ev": 1, "changed": 1, **({"members": 1} if "@" in text else {})},
@@ -241,6 +257,8 @@ class Messages:
             doc = {"room": roomid, "id": room["seq"], "ev": room["ev"], "u": user, "m": text, "t": t, "act": entry}
             if cid is not None:
                 doc["cid"] = cid
+            if bot is not None:
+                doc["bot"] = bot
             if reply_to is not None:
                 doc["reply"] = reply_to
             mentions = mentioned(text, room.get("members", []), user)

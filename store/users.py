@@ -9,7 +9,7 @@ import pymongo
 from pymongo import ReturnDocument
 
 from store.db import atomic, now
-from store.errors import Conflict, NotFound
+from store.errors import Conflict, Forbidden, NotFound
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -37,12 +37,19 @@ class Users:
         self._activity = activity
 
     def register(self, email: str, password: str) -> None:
-        """Create the account; Conflict if the email is taken."""
+        """Create the account; Conflict if the email is taken. A deleted account's email starts a new person."""
         hashed = hash_password(password)
+        t = now()
 
         def work(session):
-            self._db.users.insert_one({"_id": email, "hash": hashed, "created": now()}, session=session)
-            self._activity.record(email, "register", session=session)
+            fresh = {"_id": email, "hash": hashed, "created": t}
+            # Over a deleted account's tombstone: the same id, a new person (`since` tells their messages apart).
+            reborn = self._db.users.find_one_and_replace(
+                {"_id": email, "deleted": True}, {**fresh, "since": t}, session=session
+            )
+            if reborn is None:
+                self._db.users.insert_one(fresh, session=session)
+            self._activity.record(email, "register", session=session, t=t)
 
         try:
             atomic(self._db, work)
@@ -50,14 +57,38 @@ class Users:
             raise Conflict(email) from None
 
     def authenticate(self, email: str, password: str) -> None:
-        """Return quietly when the password is right; NotFound for a wrong one or an unknown user."""
-        user = self._db.users.find_one({"_id": email}, {"hash": 1})
-        if not check_password(password, user["hash"] if user else _DECOY) or not user:
+        """Return quietly when the password is right; NotFound for a wrong one or an unknown (or deleted) user,
+        Forbidden for the right password of a deactivated account."""
+        user = self._db.users.find_one({"_id": email}, {"hash": 1, "deactivated": 1})
+        stored = user.get("hash") if user else None
+        if not check_password(password, stored or _DECOY) or not stored:
+            raise NotFound(email)
+        if user.get("deactivated"):
+            raise Forbidden(email)
+
+    def tombstone(self, email: str) -> None:
+        """What stays of a deleted account: its id (messages kept name it) and `deleted`; no hash, no profile."""
+        self._db.users.update_one(
+            {"_id": email},
+            {"$set": {"deleted": True, "deleted_at": now()}, "$unset": {"hash": "", "name": "", "avatar": ""}},
+        )
+
+    def set_deactivated(self, email: str, deactivated: bool) -> None:
+        """Deactivate (or reactivate) a live account; NotFound for an unknown or deleted one."""
+        found = self._db.users.update_one(
+            {"_id": email, "deleted": {"$ne": True}}, {"$set": {"deactivated": deactivated}}
+        ).matched_count
+        if not found:
+            raise NotFound(email)
+
+    def set_password(self, email: str, password: str) -> None:
+        """Replace the password hash; NotFound for an unknown user."""
+        if self._db.users.update_one({"_id": email}, {"$set": {"hash": hash_password(password)}}).matched_count != 1:
             raise NotFound(email)
 
     def profiles(self, userids) -> dict[str, dict]:
         """{userid: {userid, name, avatar}} of the known ones among `userids`: one query."""
-        docs = self._db.users.find({"_id": {"$in": list(userids)}}, {"name": 1, "avatar": 1})
+        docs = self._db.users.find({"_id": {"$in": list(userids)}}, {"name": 1, "avatar": 1, "deleted": 1})
         return {d["_id"]: public_profile(d) for d in docs}
 
     def profile(self, userid: str) -> dict:
@@ -91,5 +122,10 @@ def default_name(userid: str) -> str:
     return userid.split("@", 1)[0]
 
 
+DELETED_NAME = "deleted user"
+
+
 def public_profile(doc: dict) -> dict:
+    if doc.get("deleted"):
+        return {"userid": doc["_id"], "name": DELETED_NAME, "avatar": None, "deleted": True}
     return {"userid": doc["_id"], "name": doc.get("name") or default_name(doc["_id"]), "avatar": doc.get("avatar")}

@@ -58,7 +58,7 @@ class ChatCelery(Celery):
 
 def make_celery(settings: Settings) -> ChatCelery:
     """Build the Celery app and register its tasks."""
-    from tasks import images, push, stats  # task modules register themselves on the app
+    from tasks import images, mail, push, stats  # task modules register themselves on the app
 
     app = ChatCelery("chat")
     app.chat_settings = settings
@@ -100,6 +100,7 @@ def make_celery(settings: Settings) -> ChatCelery:
             result_backend="cache+memory://",
         )
     images.register(app)
+    mail.register(app)
     stats.register(app)
     push.register(app)
     return app

@@ -24,6 +24,7 @@ from chat import create_app
 from scripts.sample_images import png
 from settings import Settings
 from store.push import b64url
+from store.sessions import session_key
 from tests.helpers import PASSWORD
 
 AUTHZ_DB = "chat_authz"
@@ -38,6 +39,7 @@ USERS = {
     "admin": "admin@example.com",
 }
 NEWCOMER = "newcomer@example.com"  # invited by the invite rows
+TARGET = "target@example.com"  # deactivated and reactivated by the admin rows
 
 
 def pattern(anonymous=401, other=None, outsider_public=None, outsider_private=None, invited=None, **rest) -> dict:
@@ -73,6 +75,11 @@ class World:
     public_link: str
     private_link: str
     image: str
+    owner_session: str = ""
+    hooks: dict = None  # room -> (hook id, token) of a webhook the owner made
+
+    def hook(self, caller: str) -> tuple[str, str]:
+        return self.hooks[self.room(caller)]
 
     def room(self, caller: str) -> str:
         return self.public if caller in ("other", "outsider_public") else self.private
@@ -117,6 +124,38 @@ TABLE = {
     "GET /auth/logout": (lambda w, c: ("/auth/logout", None), everyone(200, 200)),
     "POST /auth/logout": (lambda w, c: ("/auth/logout", None), everyone(200, 200)),
     "GET /auth/me": (lambda w, c: ("/auth/me", None), everyone(200)),
+    "POST /auth/password": (
+        lambda w, c: ("/auth/password", {"current": PASSWORD, "password": PASSWORD}),
+        {**everyone(200), "anonymous": 401},
+    ),
+    "POST /auth/reset": (lambda w, c: ("/auth/reset", {"username": w.me(c)}), everyone(202, 202)),
+    # No caller holds a reset token: the route never looks at the session.
+    "POST /auth/reset/confirm": (
+        lambda w, c: ("/auth/reset/confirm", {"token": "a" * 43, "password": PASSWORD}),
+        everyone(400, 400),
+    ),
+    "GET /v1/export": (lambda w, c: ("/v1/export", None), everyone(200)),
+    # A wrong password: the rows must not delete the callers (the matrix reuses them); the right one is
+    # tests/test_accounts.py's. Only a session reaches the password check.
+    "DELETE /v1/profile": (
+        lambda w, c: ("/v1/profile", {"password": "not the password", "erase": False}),
+        everyone(401),
+    ),
+    "POST /v1/admin/users/{userid}/deactivate": (
+        lambda w, c: (f"/v1/admin/users/{TARGET}/deactivate", {}),
+        {**everyone(403), "admin": 200},
+    ),
+    "POST /v1/admin/users/{userid}/reactivate": (
+        lambda w, c: (f"/v1/admin/users/{TARGET}/reactivate", {}),
+        {**everyone(403), "admin": 200},
+    ),
+    "GET /v1/sessions": (lambda w, c: ("/v1/sessions", None), everyone(200)),
+    "DELETE /v1/sessions": (lambda w, c: ("/v1/sessions", None), everyone(200)),
+    # A session id of the owner's: only the owner may end it; for everyone else it does not exist.
+    "DELETE /v1/sessions/{id}": (
+        lambda w, c: (f"/v1/sessions/{w.owner_session}", None),
+        {**everyone(404), "owner": 204},
+    ),
     "GET /v1/room/{userid}": (lambda w, c: (f"/v1/room/{w.named(c)}", None), {**everyone(200), "other": 403}),
     "POST /v1/room": (
         lambda w, c: ("/v1/room", room_body(w, c)),
@@ -195,6 +234,18 @@ TABLE = {
         lambda w, c: (f"/v1/rooms/{w.room(c)}/members/{USERS['member']}", None),
         {**OWNER_OR_ADMIN, "owner": 204, "admin": 204},
     ),
+    "POST /v1/rooms/{roomid}/hooks": (
+        lambda w, c: (f"/v1/rooms/{w.room(c)}/hooks", {"name": "ci"}),
+        {**MEMBERS_ONLY, "member": 201, "owner": 201},
+    ),
+    "GET /v1/rooms/{roomid}/hooks": (lambda w, c: (f"/v1/rooms/{w.room(c)}/hooks", None), MEMBERS_ONLY),
+    # The owner's hook: its creator (the owner) or an admin revokes it; a member who did not make it may not.
+    "DELETE /v1/rooms/{roomid}/hooks/{id}": (
+        lambda w, c: (f"/v1/rooms/{w.room(c)}/hooks/{w.hook(c)[0]}", None),
+        {**OWNER_OR_ADMIN, "owner": 204, "admin": 204},
+    ),
+    # The secret URL is the only credential: no session is looked at.
+    "POST /v1/hooks/{token}": (lambda w, c: (f"/v1/hooks/{w.hook(c)[1]}", {"m": "from a bot"}), everyone(201, 201)),
 }
 
 
@@ -216,11 +267,14 @@ def app(mongo_server, tmp_path_factory):
         invite_rate=(10_000, 3600),
         link_rate=(10_000, 3600),
         typing_rate=(10_000, 10),
+        export_rate=(10_000, 3600),
+        reset_rate=(10_000, 3600),
+        reset_rate_per_address=(10_000, 3600),
         stream_max_seconds=0.1,
     )
     built = create_app(replace(settings))  # no REDIS_URL: tasks run in-process, so uploads need no worker
     store = built.config["chat.store"]
-    for email in {*USERS.values(), NEWCOMER}:
+    for email in {*USERS.values(), NEWCOMER, TARGET}:
         store.users.register(email, PASSWORD)
     yield built
     store.close()
@@ -251,7 +305,13 @@ def build_world(app, image: str) -> World:
     for roomid in (public, private):
         store.messages.post(owner, roomid, "hello")
     links = [store.invites.create_link(owner, roomid, 3600, None)["token"] for roomid in (public, private)]
-    return World(public, private, *links, image)
+    token = store.sessions.open(owner, "192.0.2.1", "authz")
+    owner_session = next(s["id"] for s in store.sessions.of(owner, session_key(token)) if s["current"])
+    hooks = {}
+    for roomid in (public, private):
+        made = store.hooks.create(owner, roomid, "bot")
+        hooks[roomid] = (made["id"], made["token"])
+    return World(public, private, *links, image, owner_session, hooks)
 
 
 def test_every_route_has_a_row_and_every_row_a_route(app):
