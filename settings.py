@@ -157,6 +157,7 @@ def _vapid_subject(text: str) -> str:
     """Who runs this service, for push services: a mailto: address or an https: URL."""
     if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+|https://[^\s/]+(/\S*)?", text) or len(text) > 200:
         raise ValueError("use mailto:<an email address> or an https:// URL of at most 200 characters")
+    return text
 
 
 def _mail_address(text: str) -> str:
