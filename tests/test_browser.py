@@ -658,6 +658,8 @@ def test_formatting_renders_the_safe_subset_and_nothing_hostile_runs(pages, live
     send(ann, "**bold** *italic* ~~gone~~ `code` and https://example.com/docs\n> a quote\n- one\n- two")
     send(ann, "```\nprint('hi')\n```")
     send(ann, "🎉🎉")
+    send(ann, "thanks <@bob@example.com>")
+    expect(bob.locator("#message-list .body .mention")).to_have_text("@bob")  # the current name, not the email
     body = bob.locator("#message-list .message .body").first
     expect(body.locator("strong")).to_have_text("bold")
     expect(body.locator("em")).to_have_text("italic")

@@ -19,7 +19,7 @@ export function messageBody(text, author) {
     return el("a", { href: text, target: "_blank", rel: "noopener", class: "body image" }, img);
   }
   const body = el("div", { class: emojiOnly(text) ? "body formatted jumbo" : "body formatted" });
-  body.append(render(text));
+  body.append(render(text, { name: displayName }));  // mentions show the current name
   return body;
 }
 
