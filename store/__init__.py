@@ -21,7 +21,7 @@ from store.push import Subscriptions
 from store.resets import Resets
 from store.rooms import Rooms
 from store.search import Search
-from store.sessions import Sessions
+from store.sessions import SessionCache, Sessions
 from store.stats import Stats
 from store.streams import MemoryStreams, RedisStreams, StreamSlots
 from store.timeline import Timeline
@@ -61,7 +61,8 @@ class Store:
         self.streams: StreamSlots = RedisStreams(self.redis) if self.redis else MemoryStreams()
         self.activity = Activity(self.db, on_activity)
         self.users = Users(self.db, self.activity)
-        self.sessions = Sessions(self.db, self.activity, session_days)
+        self.session_cache = SessionCache(self.redis)
+        self.sessions = Sessions(self.db, self.activity, session_days, self.session_cache)
         self.timeline = Timeline(self.db, functools.partial(render_messages, self.db))
         self.attention = Attention(self.db)
         self.search = Search(self.db)
@@ -108,6 +109,7 @@ class Store:
 
     def close(self) -> None:
         self.bus.close()
+        self.session_cache.close()
         if isinstance(self.presence, RedisPresence):
             self.presence.close()
         self.client.close()
