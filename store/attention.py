@@ -63,6 +63,16 @@ class Attention:
             return message_id
         return doc["id"]
 
+    def posted(self, session, roomid: str, user: str, message_id: int, t) -> None:
+        """Move the poster's marker to their new message, inside its transaction: one upsert, no read (the
+        message's id is the room's newest, taken in the same transaction, so `$max` only ever moves it forward)."""
+        self._db.reads.update_one(
+            {"_id": f"{roomid}|{user}"},
+            {"$max": {"id": message_id, "t": t}, "$setOnInsert": {"room": roomid, "u": user}},
+            upsert=True,
+            session=session,
+        )
+
     def forget(self, session, roomid: str, user: str | None = None) -> None:
         """Drop one member's marker (they left) or every marker of a room (it was deleted)."""
         if user is None:

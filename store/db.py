@@ -101,5 +101,15 @@ def next_value(db, name: str, step: int = 1) -> int:
 
 def atomic(db, work):
     """Run work(session) in one transaction, retried on transient conflicts; return its result."""
+
+    def attempt(session):
+        try:
+            return work(session)
+        except pymongo.errors.ServerSelectionTimeoutError as exc:
+            # No server for serverSelectionTimeoutMS: the database is away. Fail now (the route answers 500,
+            # the client retries) instead of with_transaction's retrying for up to two minutes.
+            exc._remove_error_label("TransientTransactionError")
+            raise
+
     with db.client.start_session() as session:
-        return session.with_transaction(work)
+        return session.with_transaction(attempt)

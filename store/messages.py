@@ -244,7 +244,7 @@ class Messages:
                 {"_id": roomid} if bot is not None else {"_id": roomid, "members": user},
                 {"$inc": {"seq": 1, "ev": 1}, "$set": {"active": t, "posted": t}},
                 # The members only when the text may mention someone: a big room's list is not read per post.
-                projection={"seq": 1, "ev": 1, "changed": 1, **({"members": 1} if "@" in text else {})},
+                projection={"seq": 1, "ev": 1, "changed": 1, "push": 1, **({"members": 1} if "@" in text else {})},
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
@@ -266,14 +266,14 @@ class Messages:
                 doc["mentions"] = mentions
             self._db.messages.insert_one(doc, session=session)
             self._attention.mention(session, roomid, doc["id"], mentions, t)
-            self._attention.move(session, roomid, user, doc["id"], t)  # one's own message is read
+            self._attention.posted(session, roomid, user, doc["id"], t)  # one's own message is read
             if self._search is not None:  # the index commits with the text (bench/search_post.py measures it off)
                 self._search.index(session, roomid, doc["id"], text, user, entry)
-            return doc, room.get("changed", 0)
+            return doc, room.get("changed", 0), room.get("push", True)
 
         try:
             with self._room_locks.hold(roomid):
-                doc, changed = atomic(self._db, work)
+                doc, changed, push = atomic(self._db, work)
         except pymongo.errors.DuplicateKeyError:
             first = self._by_cid(user, roomid, cid) if cid is not None else None
             if first is None:
@@ -282,7 +282,7 @@ class Messages:
         self._cache.put(roomid, [stored(doc)], changed)
         message = render_messages(self._db, roomid, [doc])[0]
         self._bus.publish(roomid, Event("message", message, doc["ev"], str(doc["id"])))
-        if self._on_message:
+        if self._on_message and push:  # no member has a push subscription: no task (Rooms.note_push)
             self._on_message(roomid, doc["id"])
         return message, True
 

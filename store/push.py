@@ -74,6 +74,8 @@ class Subscriptions:
             projection={"u": 1},
             return_document=ReturnDocument.BEFORE,
         )
+        # After it is stored: a post in these rooms queues its push task from now on (see Rooms.note_push).
+        self._db.rooms.update_many({"members": user, "push": False}, {"$set": {"push": True}})
         return before is None or before["u"] != user
 
     def delete(self, user: str, endpoint: str) -> None:

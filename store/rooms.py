@@ -98,6 +98,7 @@ class Rooms:
                 "visibility": visibility,
                 "kind": kind,
                 "owner": user,
+                "push": False,  # until a member has a push subscription: see note_push
             }
             if pair is not None:
                 room["pair"], room["pairkey"] = pair, pair_key(*pair)
@@ -116,6 +117,7 @@ class Rooms:
             return events
 
         events = atomic(self._db, work)
+        self.note_push(roomid, members)
         self._db.counters.update_one({"_id": "rooms-epoch"}, {"$min": {"t": t}}, upsert=True)
         for event in events:
             self._bus.publish(roomid, event)
@@ -174,8 +176,20 @@ class Rooms:
 
         event = atomic(self._db, work)
         if event:
+            self.note_push(roomid, [user])
             self._bus.publish(roomid, event)
         return event is not None
+
+    def note_push(self, roomid: str, joined: list[str]) -> None:
+        """After members joined (committed): flag the room if one of them has a push subscription.
+
+        `push` on a room means "a member may have a push subscription": a post queues its push task only
+        then. A subscription flags its user's rooms after it is stored (store/push.py), and a join reads the
+        subscriptions after the membership is stored, so of a join and a subscription at the same moment at
+        least one sees the other. The flag is never cleared (too many flags cost a task, too few a notification);
+        rooms from before it have none and always queue the task."""
+        if self._db.push.find_one({"u": {"$in": joined}}, {"_id": 1}) is not None:
+            self._db.rooms.update_one({"_id": roomid, "push": False}, {"$set": {"push": True}})
 
     def leave(self, user: str, roomid: str) -> bool:
         """Take the user out; return True when that deleted the room. RoomGone / NotMember otherwise."""

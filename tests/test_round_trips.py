@@ -1,0 +1,128 @@
+"""Database round trips of the hot routes, counted exactly by a pymongo CommandListener: a regression shows here.
+
+Each command pymongo sends is one round trip. README "Speed" says why each of a post's stays.
+"""
+
+import threading
+import time
+
+import pytest
+import redis
+import webtest
+from pymongo import monitoring
+
+from chat import create_app
+from store import db as dbmod
+from tests.helpers import PASSWORD, create
+
+ANN = "ann@example.com"
+BOB = "bob@example.com"
+
+
+class Commands(monitoring.CommandListener):
+    """The commands sent, as (name, collection) pairs; `commitTransaction` has no collection."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.sent = []
+
+    def started(self, event):
+        target = event.command.get(event.command_name)
+        with self._lock:
+            self.sent.append((event.command_name, target if isinstance(target, str) else None))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+    def during(self, action) -> list[tuple]:
+        with self._lock:
+            self.sent.clear()
+        action()
+        with self._lock:
+            return list(self.sent)
+
+
+@pytest.fixture(params=["redis", "memory"])
+def counted(request, settings, memory_settings, monkeypatch):
+    """(app, client logged in as ann, commands): the production shape (Redis) and the embedded one (none)."""
+    commands = Commands()
+    connect = dbmod.connect
+    monkeypatch.setattr(dbmod, "connect", lambda uri, **options: connect(uri, event_listeners=[commands], **options))
+    app = create_app(settings if request.param == "redis" else memory_settings)
+    client = webtest.TestApp(app)
+    client.post_json("/auth/register", {"username": ANN, "password": PASSWORD}, status=201)
+    client.user = ANN
+    yield app, client, commands
+    app.config["chat.store"].close()
+
+
+def trusted_cache(app) -> None:
+    """Wait until the session cache's subscription is confirmed (at once without Redis)."""
+    cache = app.config["chat.store"].session_cache
+    deadline = time.monotonic() + 10
+    while not cache.trusted():
+        assert time.monotonic() < deadline, "the session cache's subscription was never confirmed"
+        time.sleep(0.05)
+
+
+# A post: the room's next id (and membership), the activity id (a counter outside the transaction, so posts
+# to different rooms never conflict on it), the activity entry, the message, the poster's read marker, the
+# search index (store/search.py: its vocabulary outside the transaction, then its entry), the commit.
+POST = [
+    ("findAndModify", "rooms"),
+    ("findAndModify", "counters"),
+    ("insert", "activity"),
+    ("insert", "messages"),
+    ("update", "reads"),
+    ("insert", "words"),
+    ("insert", "terms"),
+    ("commitTransaction", None),
+]
+# A page the process has read before: the room (membership, newest id, changes), nothing else.
+GET = [("find", "rooms")]
+
+
+def test_round_trips_of_a_post_and_of_a_page(counted):
+    app, ann, commands = counted
+    roomid = create(ann)
+    for i in range(3):
+        ann.post_json(f"/v1/logs/{roomid}", {"m": f"warm up {i}"}, status=201)
+    ann.get(f"/v1/logs/{roomid}", status=200)
+    trusted_cache(app)
+    ann.get("/auth/me", status=200)  # the session, read now that the cache is trusted: held from here on
+
+    posted = commands.during(lambda: ann.post_json(f"/v1/logs/{roomid}", {"m": "hello world"}, status=201))
+    assert posted == POST
+    read = commands.during(lambda: ann.get(f"/v1/logs/{roomid}", status=200))
+    assert read == GET
+    assert ann.get(f"/v1/logs/{roomid}").json["logs"][-1]["m"] == "hello world"
+
+
+def test_a_post_queues_a_push_task_only_where_a_member_can_be_pushed_to(settings, make_app):
+    """No member with a push subscription: no task. One: a task for each post, also in rooms joined later."""
+    app = make_app(settings)
+    store = app.config["chat.store"]
+    queue = redis.Redis.from_url(settings.redis_url)
+    ann, bob = webtest.TestApp(app), webtest.TestApp(app)
+    for client, user in ((ann, ANN), (bob, BOB)):
+        client.post_json("/auth/register", {"username": user, "password": PASSWORD}, status=201)
+        client.user = user
+    quiet, later = create(ann), create(ann)
+    bob.post_json("/v1/room", {"userid": BOB, "action": "enter", "roomid": quiet}, status=200)
+
+    def queued_by(client, roomid) -> int:
+        before = queue.llen("celery")
+        client.post_json(f"/v1/logs/{roomid}", {"m": "news"}, status=201)
+        return queue.llen("celery") - before
+
+    assert queued_by(ann, quiet) == 0
+    store.push.save(BOB, "https://push.example.com/bob", "p256dh", "auth", previews=False)
+    assert queued_by(ann, quiet) == 1  # bob's subscription flagged the rooms he is in
+    assert queued_by(ann, later) == 0
+    bob.post_json("/v1/room", {"userid": BOB, "action": "enter", "roomid": later}, status=200)
+    assert queued_by(ann, later) == 1  # bob joined with a subscription
+    dm = bob.post_json("/v1/dm", {"userid": ANN}, status=200).json["roomid"]
+    assert queued_by(ann, dm) == 1  # a direct message created with him in it
