@@ -1,12 +1,14 @@
 """The real GET and POST /v1/logs against their naive ceilings: a bare waitress app making, with raw pymongo,
 the round trips those routes would make without caches or merged writes, on the same SecantusDB, in one run.
 
-Usage: .venv/bin/python -m bench.ceiling [--seconds 10] [--connections 16] [--rounds 2]
+Usage: .venv/bin/python -m bench.ceiling [--seconds 5] [--connections 16] [--rounds 5] [--before REV]
 Starts SecantusDB, redis-server, the service (`python chat.py`, the production shape: Redis on) and the
 ceiling app (`waitress-serve --call bench.ceiling:make_app`, the same waitress settings) on free ports;
 both share one database, one session and one room of 200 messages. wrk -t1 drives each case in turn,
-`--rounds` times over (interleaved, so the machine's drift falls on every case alike), and the ratio
-real / ceiling is taken within each round.
+`--rounds` times over (interleaved, so the machine's drift falls on every case alike); the ratio
+real / ceiling is taken within each round, and the median of the rounds' ratios is the figure.
+`--before REV` adds the service as of a git revision (`git archive` into a temporary folder), on the same
+database and session, so before and after come from one run too.
 
 The ceiling's routes, each a plain function of pymongo calls (every one a round trip):
 - `GET /page/<room>`: the session (find_one), membership and the newest id (find_one), the latest 100
@@ -28,6 +30,7 @@ import hashlib
 import json
 import os
 import shutil
+import statistics
 import tempfile
 import threading
 from pathlib import Path
@@ -35,7 +38,7 @@ from pathlib import Path
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
-from bench.service import post_script, prepare, start_chat, start_waitress, wrk
+from bench.service import checkout, post_script, prepare, start_chat, start_waitress, wrk
 from scripts.servers import Mongo, Redis
 from settings import Settings
 from store.db import atomic, connect, database, iso, now
@@ -135,9 +138,10 @@ def make_app():
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--before", metavar="REV", help="also measure the service as of this git revision")
     args = parser.parse_args()
     mongo, redis_server = Mongo(), Redis()
     procs = []
@@ -159,20 +163,36 @@ def main() -> None:
             ("ceiling: session + today's transaction", f"{bare}/post/{roomid}", script),
             ("ceiling: session + the seed's transaction", f"{bare}/seed/{roomid}", script),
         ]
+        if args.before:
+            before_port = free_port()
+            procs.append(start_chat(settings, before_port, checkout(args.before, tmp / "before")))
+            older = f"http://127.0.0.1:{before_port}/v1/logs/{roomid}"
+            cases += [(f"GET /v1/logs ({args.before})", older, None), (f"POST /v1/logs ({args.before})", older, script)]
         rounds = [
             [wrk(url, args.seconds, args.connections, cookie, lua) for _, url, lua in cases] for _ in range(args.rounds)
         ]
         print(f"cores: {os.cpu_count()}; wrk -t1 -c{args.connections} -d{args.seconds}s; {args.rounds} rounds")
-        print(f"{'case':<44}" + "".join(f"{f'req/s #{i + 1}':>11}" for i in range(args.rounds)))
+        print(f"{'case':<44}" + "".join(f"{f'#{i + 1}':>7}" for i in range(args.rounds)) + f"{'median':>9}")
         for i, (name, _, _) in enumerate(cases):
-            print(f"{name:<44}" + "".join(f"{r[i]:>11.0f}" for r in rounds))
-        for name, num, den in (
+            rates = [r[i] for r in rounds]
+            print(f"{name:<44}" + "".join(f"{rate:>7.0f}" for rate in rates) + f"{statistics.median(rates):>9.0f}")
+        print("ratios, each within its round:")
+        pairs = [
             ("GET real / (session + membership + page)", 0, 1),
             ("GET real / (session + membership)", 0, 2),
             ("POST real / (session + today's transaction)", 3, 4),
             ("POST real / (session + the seed's transaction)", 3, 5),
-        ):
-            print(f"{name:<50}" + "".join(f"{r[num] / r[den]:>8.2f}" for r in rounds))
+        ]
+        if args.before:
+            pairs += [
+                (f"GET {args.before} / (session + membership)", 6, 2),
+                (f"POST {args.before} / (session + today's transaction)", 7, 4),
+                (f"GET real / {args.before}", 0, 6),
+                (f"POST real / {args.before}", 3, 7),
+            ]
+        for name, num, den in pairs:
+            ratios = [r[num] / r[den] for r in rounds]
+            print(f"{name:<50}" + "".join(f"{x:>6.2f}" for x in ratios) + f"{statistics.median(ratios):>8.2f}")
     finally:
         for proc in procs:
             proc.terminate()

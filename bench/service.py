@@ -48,16 +48,24 @@ def call(port: int, path: str, body: dict, cookie: str = "") -> tuple[dict, str]
         return json.loads(res.read()), set_cookie.split(";")[0] or cookie
 
 
-def start(cmd: list[str], env: dict, port: int, what: str) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start(cmd: list[str], env: dict, port: int, what: str, root: Path = ROOT) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port, proc, what, timeout=60)
     return proc
 
 
-def start_chat(settings: Settings, port: int) -> subprocess.Popen:
-    """The service as `python chat.py` runs it, with the message rate limit out of the way."""
-    env = {**service_env(settings), "PORT": str(port), "RATE_MESSAGES": "100000000/10"}
-    return start([sys.executable, "chat.py"], env, port, "chat")
+def start_chat(settings: Settings, port: int, root: Path = ROOT) -> subprocess.Popen:
+    """The service as `python chat.py` runs it (from `root`: another checkout), no message rate limit in the way."""
+    env = {**service_env(settings), "PORT": str(port), "RATE_MESSAGES": "100000000/10", "PYTHONPATH": str(root)}
+    return start([sys.executable, "chat.py"], env, port, "chat", root)
+
+
+def checkout(rev: str, folder: Path) -> Path:
+    """The service's files as of a git revision, in `folder` (to measure an older version in the same run)."""
+    folder.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
 
 
 def start_waitress(settings: Settings, port: int, app: str, env: dict | None = None) -> subprocess.Popen:

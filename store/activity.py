@@ -10,16 +10,22 @@ class Activity:
         self._db = db
         self.on_record = on_record  # called after each entry (inside its transaction): the stats nudge
 
-    def record(self, user: str, act: str, text: str = "", session=None, t=None) -> int:
-        """Append an entry and return its id; pass the transaction's session so it commits with the action."""
+    def record(self, user: str, act: str, text: str = "", session=None, t=None, nudge: bool = True) -> int:
+        """Append an entry and return its id; pass the transaction's session so it commits with the action.
+        `nudge=False`: the caller calls nudge() itself (after its commit, outside any lock it holds)."""
         assert act in ACTS, act
         entry_id = next_value(self._db, "activity")
         self._db.activity.insert_one(
             {"_id": entry_id, "u": user, "act": act, "m": text, "t": t or now()}, session=session
         )
+        if nudge:
+            self.nudge()
+        return entry_id
+
+    def nudge(self) -> None:
+        """Tell the stats that activity happened."""
         if self.on_record is not None:
             self.on_record()
-        return entry_id
 
 
 def public_entry(doc: dict) -> dict:

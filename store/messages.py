@@ -253,7 +253,7 @@ class Messages:
                 raise NotMember(roomid)
             if reply_to is not None and not 1 <= reply_to < room["seq"]:
                 raise BadReply(reply_to)  # ids are dense and never reused: below seq means it exists
-            entry = self._activity.record(user, "message", text, session=session, t=t)
+            entry = self._activity.record(user, "message", text, session=session, t=t, nudge=False)
             doc = {"room": roomid, "id": room["seq"], "ev": room["ev"], "u": user, "m": text, "t": t, "act": entry}
             if cid is not None:
                 doc["cid"] = cid
@@ -279,6 +279,7 @@ class Messages:
             if first is None:
                 raise
             return first, False
+        self._activity.nudge()  # a Redis write with a worker: after the room's lock, not inside it
         self._cache.put(roomid, [stored(doc)], changed)
         message = render_messages(self._db, roomid, [doc])[0]
         self._bus.publish(roomid, Event("message", message, doc["ev"], str(doc["id"])))

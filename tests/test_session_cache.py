@@ -11,7 +11,7 @@ import redis
 import requests
 
 from store.resets import Resets
-from store.sessions import TRUST_SECONDS, session_key
+from store.sessions import TRUST_SECONDS, SessionCache, session_key
 from tests.helpers import PASSWORD, Web
 
 DB = "chat_test_sessions"
@@ -174,3 +174,27 @@ def test_a_lost_subscription_bypasses_the_cache(settings, redis_server, tmp_path
             redis_server.start()
         web.stop()
         db.client.close()
+
+
+def session(key: str, user: str = "ann@example.com") -> dict:
+    return {"_id": key, "u": user, "expires": None, "last_seen": None}
+
+
+def test_a_read_that_raced_an_ending_is_not_kept():
+    """A session read before an ending committed, arriving after its message: dropped, not stored."""
+    cache = SessionCache()
+    epoch = cache.epoch()  # the read begins...
+    cache.forget(user="ann@example.com")  # ...the ending commits and is heard...
+    cache.put(session("k"), epoch)  # ...then the read's (old) answer arrives
+    assert cache.get("k") is None
+    cache.put(session("k"), cache.epoch())
+    assert cache.get("k") is not None
+
+
+def test_the_cache_is_bounded_in_size_and_age():
+    cache = SessionCache(size=2, seconds=0.2)
+    for key in ("a", "b", "c"):
+        cache.put(session(key), cache.epoch())
+    assert [cache.get(key) is not None for key in ("a", "b", "c")] == [False, True, True]  # least recently used out
+    time.sleep(0.25)
+    assert cache.get("c") is None  # too old: read again
