@@ -6,7 +6,9 @@ Starts SecantusDB, redis-server, the service (`python chat.py`, the production s
 ceiling app (`waitress-serve --call bench.ceiling:make_app`, the same waitress settings) on free ports;
 both share one database, one session and one room of 200 messages. wrk -t1 drives each case in turn,
 `--rounds` times over (interleaved, so the machine's drift falls on every case alike); the ratio
-real / ceiling is taken within each round, and the median of the rounds' ratios is the figure.
+real / ceiling is taken within each round, and the median of the rounds' ratios is the figure. Beside it,
+the CPU time each request costs (the serving process, SecantusDB and Redis, from /proc): on two shared
+cores where everything is CPU-bound, the ratio of those is the throughput ratio that other load blurs.
 `--before REV` adds the service as of a git revision (`git archive` into a temporary folder), on the same
 database and session, so before and after come from one run too.
 
@@ -38,7 +40,7 @@ from pathlib import Path
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
-from bench.service import checkout, post_script, prepare, start_chat, start_waitress, wrk
+from bench.service import checkout, cpu_seconds, post_script, prepare, start_chat, start_waitress, wrk_run
 from scripts.servers import Mongo, Redis
 from settings import Settings
 from store.db import atomic, connect, database, iso, now
@@ -149,33 +151,50 @@ def main() -> None:
     try:
         settings = Settings(mongodb_uri=mongo.uri("bench"), redis_url=redis_server.url, data_dir=tmp)
         chat_port, ceiling_port = free_port(), free_port()
-        procs.append(start_chat(settings, chat_port))
+        chat = start_chat(settings, chat_port)
+        procs.append(chat)
         env = {URI_VARIABLE: settings.mongodb_uri}
-        procs.append(start_waitress(settings, ceiling_port, "--call bench.ceiling:make_app", env))
+        ceiling = start_waitress(settings, ceiling_port, "--call bench.ceiling:make_app", env)
+        procs.append(ceiling)
         cookie, roomid = prepare(chat_port)
         script = post_script(tmp)
         real, bare = f"http://127.0.0.1:{chat_port}/v1/logs/{roomid}", f"http://127.0.0.1:{ceiling_port}"
         cases = [
-            ("GET /v1/logs (real)", real, None),
-            ("ceiling: session + membership + page", f"{bare}/page/{roomid}", None),
-            ("ceiling: session + membership", f"{bare}/check/{roomid}", None),
-            ("POST /v1/logs (real)", real, script),
-            ("ceiling: session + today's transaction", f"{bare}/post/{roomid}", script),
-            ("ceiling: session + the seed's transaction", f"{bare}/seed/{roomid}", script),
+            ("GET /v1/logs (real)", real, None, chat.pid),
+            ("ceiling: session + membership + page", f"{bare}/page/{roomid}", None, ceiling.pid),
+            ("ceiling: session + membership", f"{bare}/check/{roomid}", None, ceiling.pid),
+            ("POST /v1/logs (real)", real, script, chat.pid),
+            ("ceiling: session + today's transaction", f"{bare}/post/{roomid}", script, ceiling.pid),
+            ("ceiling: session + the seed's transaction", f"{bare}/seed/{roomid}", script, ceiling.pid),
         ]
         if args.before:
             before_port = free_port()
-            procs.append(start_chat(settings, before_port, checkout(args.before, tmp / "before")))
+            old = start_chat(settings, before_port, checkout(args.before, tmp / "before"))
+            procs.append(old)
             older = f"http://127.0.0.1:{before_port}/v1/logs/{roomid}"
-            cases += [(f"GET /v1/logs ({args.before})", older, None), (f"POST /v1/logs ({args.before})", older, script)]
-        rounds = [
-            [wrk(url, args.seconds, args.connections, cookie, lua) for _, url, lua in cases] for _ in range(args.rounds)
-        ]
+            cases += [
+                (f"GET /v1/logs ({args.before})", older, None, old.pid),
+                (f"POST /v1/logs ({args.before})", older, script, old.pid),
+            ]
+        servers = [mongo.proc.pid, redis_server.proc.pid]
+
+        def measure(url: str, lua: str | None, serving: int) -> tuple[float, float]:
+            """(req/s, CPU ms per request of the serving process, SecantusDB and Redis together)."""
+            before = cpu_seconds([serving, *servers])
+            rate, answered = wrk_run(url, args.seconds, args.connections, cookie, lua)
+            return rate, (cpu_seconds([serving, *servers]) - before) * 1000 / max(answered, 1)
+
+        runs = [[measure(url, lua, pid) for _, url, lua, pid in cases] for _ in range(args.rounds)]
+        rounds = [[rate for rate, _ in run] for run in runs]
+        cpu = [[ms for _, ms in run] for run in runs]
         print(f"cores: {os.cpu_count()}; wrk -t1 -c{args.connections} -d{args.seconds}s; {args.rounds} rounds")
         print(f"{'case':<44}" + "".join(f"{f'#{i + 1}':>7}" for i in range(args.rounds)) + f"{'median':>9}")
-        for i, (name, _, _) in enumerate(cases):
+        for i, (name, *_) in enumerate(cases):
             rates = [r[i] for r in rounds]
             print(f"{name:<44}" + "".join(f"{rate:>7.0f}" for rate in rates) + f"{statistics.median(rates):>9.0f}")
+        print("CPU ms per request (the serving process, SecantusDB and Redis), median of the rounds:")
+        for i, (name, *_) in enumerate(cases):
+            print(f"{name:<44}{statistics.median(c[i] for c in cpu):>9.2f}")
         print("ratios, each within its round:")
         pairs = [
             ("GET real / (session + membership + page)", 0, 1),
@@ -192,7 +211,9 @@ def main() -> None:
             ]
         for name, num, den in pairs:
             ratios = [r[num] / r[den] for r in rounds]
-            print(f"{name:<50}" + "".join(f"{x:>6.2f}" for x in ratios) + f"{statistics.median(ratios):>8.2f}")
+            by_cpu = statistics.median(c[den] / c[num] for c in cpu)
+            line = "".join(f"{x:>6.2f}" for x in ratios) + f"{statistics.median(ratios):>8.2f}"
+            print(f"{name:<50}{line}   by CPU per request: {by_cpu:.2f}")
     finally:
         for proc in procs:
             proc.terminate()

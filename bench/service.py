@@ -20,6 +20,11 @@ POST_SCRIPT = (
 
 def wrk(url: str, seconds: int, connections: int, cookie: str, script: str | None = None) -> float:
     """Requests per second from `wrk -t1` (one client thread: this 2-core machine also runs the servers)."""
+    return wrk_run(url, seconds, connections, cookie, script)[0]
+
+
+def wrk_run(url: str, seconds: int, connections: int, cookie: str, script: str | None = None) -> tuple[float, int]:
+    """(requests per second, requests answered) from `wrk -t1`."""
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: {cookie}"]
     if script:
         cmd += ["-s", script]
@@ -27,7 +32,18 @@ def wrk(url: str, seconds: int, connections: int, cookie: str, script: str | Non
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         print(f"  warning: {errors.group(1)} non-2xx answers for {url}", file=sys.stderr)
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return rate, int(re.search(r"(\d+) requests in", out).group(1))
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time the processes have used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def post_script(folder: Path) -> str:
