@@ -8,7 +8,7 @@ ACTS = ("register", "login", "logout", "create", "enter", "leave", "delete", "me
 class Activity:
     def __init__(self, db, on_record=None):
         self._db = db
-        self.on_record = on_record  # called after each entry (inside its transaction): the stats nudge
+        self.on_record = on_record  # the stats nudge: after each entry (in its transaction, or after with nudge=False)
 
     def record(self, user: str, act: str, text: str = "", session=None, t=None, nudge: bool = True) -> int:
         """Append an entry and return its id; pass the transaction's session so it commits with the action.

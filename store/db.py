@@ -1,5 +1,6 @@
 """The MongoDB connection, the index declarations and the transaction helper."""
 
+import functools
 from datetime import UTC, datetime
 
 import pymongo
@@ -86,6 +87,7 @@ def now() -> datetime:
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
+@functools.lru_cache(maxsize=65536)  # a page shows 100 messages' times per read: strftime was a fifth of its CPU
 def iso(t: datetime) -> str:
     """`2026-11-24T09:30:00.123Z`"""
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
