@@ -253,7 +253,7 @@ class Messages:
                 raise NotMember(roomid)
             if reply_to is not None and not 1 <= reply_to < room["seq"]:
                 raise BadReply(reply_to)  # ids are dense and never reused: below seq means it exists
-            entry = self._activity.record(user, "message", text, session=session, t=t, nudge=False)
+            entry = self._activity.record(user, "message", text, session=session, t=t, nudge=False, entry_id=entry_id)
             doc = {"room": roomid, "id": room["seq"], "ev": room["ev"], "u": user, "m": text, "t": t, "act": entry}
             if cid is not None:
                 doc["cid"] = cid
@@ -271,6 +271,9 @@ class Messages:
                 self._search.index(session, roomid, doc["id"], text, user, entry)
             return doc, room.get("changed", 0), room.get("push", True)
 
+        # Taken before the room's lock, so it overlaps the post ahead instead of queueing behind it (and a
+        # retried transaction keeps it). A post that is then refused leaves a hole, which stats skip after a while.
+        entry_id = self._activity.next_id()
         try:
             with self._room_locks.hold(roomid):
                 doc, changed, push = atomic(self._db, work)

@@ -68,7 +68,6 @@ class SessionCache:
         self._keys_of: dict[str, set[str]] = {}  # user -> keys held
         self._epoch = 0  # bumped by every drop: a read that started before one is not stored
         self._subscriber = None
-        self.hits = self.misses = 0
 
     def trusted(self) -> bool:
         """Whether the cache may answer now (its subscription starts at the first use)."""
@@ -98,10 +97,8 @@ class SessionCache:
         with self._lock:
             found = self._entries.get(key)
             if found is None or time.monotonic() - found[1] > self._seconds:
-                self.misses += 1
                 return None
             self._entries.move_to_end(key)
-            self.hits += 1
             return found[0]
 
     def epoch(self) -> int:

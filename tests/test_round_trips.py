@@ -68,12 +68,12 @@ def trusted_cache(app) -> None:
         time.sleep(0.05)
 
 
-# A post: the room's next id (and membership), the activity id (a counter outside the transaction, so posts
-# to different rooms never conflict on it), the activity entry, the message, the poster's read marker, the
-# search index (store/search.py: its vocabulary outside the transaction, then its entry), the commit.
+# A post: the activity id (a counter outside the transaction, so posts never conflict on it; taken before the
+# room's lock), the room's next id (and membership), the activity entry, the message, the poster's read marker,
+# the search index (store/search.py: its vocabulary outside the transaction, then its entry), the commit.
 POST = [
-    ("findAndModify", "rooms"),
     ("findAndModify", "counters"),
+    ("findAndModify", "rooms"),
     ("insert", "activity"),
     ("insert", "messages"),
     ("update", "reads"),
