@@ -40,6 +40,9 @@ INDEXES = {
     # One document per (message, mentioned user): SecantusDB answers ranges of scalar indexes, not of arrays.
     "mentions": [([("u", ASC), ("t", ASC)], {}), ([("room", ASC), ("id", ASC)], {})],
     "counters": [],
+    # The user streams' feed (store/feed.py): read by number ranges; entries and checkpoints expire.
+    "feed": [([("n", ASC)], {"unique": True}), ([("expires", ASC)], {"expireAfterSeconds": 0})],
+    "checkpoints": [([("expires", ASC)], {"expireAfterSeconds": 0})],
     # Web Push subscriptions: _id is the endpoint's SHA-256; a user's are listed by `u`.
     "push": [([("u", ASC)], {})],
     "stats": [],

@@ -32,9 +32,10 @@ _DECOY = hash_password(secrets.token_urlsafe(16))
 
 
 class Users:
-    def __init__(self, db, activity):
+    def __init__(self, db, activity, feed):
         self._db = db
         self._activity = activity
+        self._feed = feed  # a profile change is a feed entry: the people who share a room with the user hear of it
 
     def register(self, email: str, password: str) -> None:
         """Create the account; Conflict if the email is taken. A deleted account's email starts a new person."""
@@ -103,18 +104,27 @@ class Users:
 
     def update_profile(self, userid: str, changes: dict) -> dict:
         """Set `name` and/or `avatar` (None clears the avatar); return the profile. NotFound."""
-        if changes:
+        if not changes:
+            doc = self._db.users.find_one({"_id": userid}, {"name": 1, "avatar": 1})
+            if doc is None:
+                raise NotFound(userid)
+            return public_profile(doc)
+
+        def work(session):
             doc = self._db.users.find_one_and_update(
                 {"_id": userid},
                 {"$set": changes},
                 projection={"name": 1, "avatar": 1},
                 return_document=ReturnDocument.AFTER,
+                session=session,
             )
-        else:
-            doc = self._db.users.find_one({"_id": userid}, {"name": 1, "avatar": 1})
-        if doc is None:
-            raise NotFound(userid)
-        return public_profile(doc)
+            if doc is None:
+                raise NotFound(userid)
+            return public_profile(doc), self._feed.record(session, "profile", public_profile(doc))
+
+        profile, event = atomic(self._db, work)
+        self._feed.publish(event)
+        return profile
 
 
 def default_name(userid: str) -> str:

@@ -170,9 +170,11 @@ class Stream:
     """A raw SSE client: each read gives one block of fields (an event, the retry hint, or a comment)."""
 
     def __init__(self, web, roomid, cookie=None, query="", headers=None, timeout=10.0):
+        """A room's stream, or with roomid None the user's (GET /v1/events)."""
         self.conn = http.client.HTTPConnection("127.0.0.1", web.port, timeout=timeout)
         sent = {"Accept": "text/event-stream", **({"Cookie": f"session={cookie}"} if cookie else {}), **(headers or {})}
-        self.conn.request("GET", f"/v1/events/{roomid}{query}", headers=sent)
+        path = "/v1/events" if roomid is None else f"/v1/events/{roomid}"
+        self.conn.request("GET", f"{path}{query}", headers=sent)
         self.response = self.conn.getresponse()
         self.status = self.response.status
 

@@ -24,6 +24,7 @@ from tests.browser import (
     log_in,
     member,
     members_panel,
+    open_room,
     png,
     register,
     send,
@@ -283,8 +284,8 @@ def test_last_member_leaving_removes_the_room_everywhere(pages):
     expect(ann.locator("#room-notice")).to_contain_text("it was deleted")
     expect(ann_too.locator("#room-notice")).to_have_text("“Doomed” was deleted by its last member.", timeout=2000)
     expect(ann_too.locator("#room-open")).to_be_hidden()
-    # Bob is no member, so no stream tells him: his room list refreshes itself.
-    expect(bob.locator(".room-item", has_text="Doomed")).to_have_count(0, timeout=15000)
+    # Bob is no member: his stream's feed says the public room left the list.
+    expect(bob.locator(".room-item", has_text="Doomed")).to_have_count(0, timeout=2000)
     expect(ann.locator(".room-item", has_text="Doomed")).to_have_count(0)
 
 
@@ -329,7 +330,8 @@ def test_a_tab_that_lost_its_membership_closes_the_room(pages):
     bob_too = pages.open(like=bob)
     expect(bob_too.locator("#room-title")).to_have_text("Two tabs")
     bob.get_by_role("button", name="Leave").click()
-    expect(bob_too.locator("#room-notice")).to_have_text("You are no longer a member of “Two tabs”.", timeout=15000)
+    # The other tab's stream tells it at once.
+    expect(bob_too.locator("#room-notice")).to_have_text("You left “Two tabs”.", timeout=2000)
 
 
 @pytest.fixture
@@ -814,6 +816,38 @@ def test_a_private_room_by_invitation_and_by_link(pages, artifacts):
     carl.screenshot(path=artifacts / "phone-members.png")
     carl.goto(url.replace("join=", "join=x"))
     expect(carl.locator("#room-notice")).to_contain_text("This invite link is not valid")
+
+
+def test_one_stream_per_page_brings_rooms_invitations_and_news_without_polling(pages, live, artifacts):
+    ann, bob = pages.open(), pages.open()
+    asked = []
+    ann.on("request", lambda request: asked.append(request.url.split("/", 3)[3]))
+    register(ann, "ann@example.com")
+    register(bob, "bob@example.com")
+    wait_live(ann, bob)
+    create_room(bob, "Fresh")
+    expect(ann.locator("#other-rooms .room-item", has_text="Fresh")).to_be_visible(timeout=1000)
+    create_private_room(bob, "Quiet corner")
+    api_user(live, "bob@example.com").post_json(
+        f"/v1/rooms/{room_id(bob)}/invites", {"userid": "ann@example.com"}, status=201
+    )
+    expect(ann.locator("#invites .invite", has_text="Quiet corner")).to_be_visible(timeout=1000)
+    join_room(ann, "Fresh")
+    create_room(ann, "Elsewhere")  # ann looks at another room while bob writes in Fresh
+    open_room(bob, "Fresh")
+    send(bob, "news for @ann@example.com")
+    fresh = ann.locator("#my-rooms .room-item", has_text="Fresh")
+    expect(fresh.locator(".unread-count")).to_have_text("1", timeout=1000)
+    expect(fresh.locator(".mention-badge")).to_have_text("@1")
+    expect(ann).to_have_title(re.compile(r"^\(1\) "))
+    fresh.click()
+    expect(fresh.locator(".unread-count")).to_have_count(0)  # seen: the marker moved, the stream said so
+    ann.screenshot(path=artifacts / "user-stream-news.png")
+    # One stream for the whole page, and nothing read again on a timer while it sits idle.
+    assert {url.split("?")[0] for url in asked if url.startswith("v1/events")} == {"v1/events"}
+    asked.clear()
+    time.sleep(11)
+    assert [url for url in asked if not url.startswith("static/")] == []
 
 
 def test_a_declined_invitation_goes_away(pages, live):

@@ -1,10 +1,9 @@
 // One open room: its heading, and the parts that make the conversation — the message list, the
-// history pager, the live stream, pending sends and uploads — joined by small callbacks.
+// history pager, the room's live events (from the page's one stream), pending sends and uploads.
 import { OFFLINE, api, apiError } from "chat/api";
 import { $, plural } from "chat/dom";
 import { HistoryPager } from "chat/history_pager";
 import { Lifetime } from "chat/lifetime";
-import { LiveStream } from "chat/live_stream";
 import { MessageActions } from "chat/message_actions";
 import { MessageChanges } from "chat/message_changes";
 import { MessageList } from "chat/message_list";
@@ -23,16 +22,16 @@ const roomError = $("room-error");
 export class Conversation {
   /**
    * lost(reason): the room went away under us; changed(): someone came or went (the room list may differ);
-   * read(): the reader's marker moved (unread counts changed); updated(changes): the room was renamed or changed.
+   * updated(changes): the room was renamed or changed.
    */
-  constructor(room, user, { lost, changed, read, updated }) {
+  constructor(room, user, { lost, changed, updated }) {
     this.roomid = room.roomid;
     this.user = user;
     this.events = { lost, changed, updated };
     this.lifetime = new Lifetime();
     this.typing = new TypingIndicator(user, this.lifetime);
     const path = encodeURIComponent(room.roomid);
-    this.marker = new ReadMarker(path, room.read || 0, this.lifetime, { moved: () => read() });
+    this.marker = new ReadMarker(path, room.read || 0, this.lifetime);
     this.messages = new MessageList(user, { inserted: (item, message, mine) => this.marker.watch(item, message, mine) });
     this.scroll = new ScrollKeeper({ nearTop: () => this.history.loadOlder() });
     this.history = new HistoryPager({
@@ -41,25 +40,22 @@ export class Conversation {
       scroll: this.scroll,
       failed: (text) => { roomError.textContent = text; },
     });
-    this.stream = new LiveStream(path, this.lifetime, {
-      on: {
-        message: (message) => this.receive(message),
-        edit: (message) => this.messages.update(message),
-        delete: (tombstone) => { this.actions.deleted(tombstone.id); this.messages.update(tombstone); },
-        react: (event) => this.messages.react(event.id, event.reactions),
-        enter: (event) => this.note("enter", event),
-        leave: (event) => this.note("leave", event),
-        deleted: () => this.lost(`“${this.name}” was deleted by its last member.`),
-        typing: (event) => this.typing.seen(event),
-        invite: (event) => this.note("invite", event),
-        updated: (event) => { this.note("updated", event); this.events.updated(event); },
-        removed: (event) => (event.u === this.user
-          ? this.lost(`You were removed from “${this.name}”.`)
-          : this.note("removed", event)),
-      },
-      newest: () => this.messages.newest,
-      catchUp: () => this.history.catchUp(this.messages.newest, (message) => this.receive(message)),
-    });
+    this.live = null; // the room's events heard while its history loads, then null once they are shown
+    this.on = {
+      message: (message) => this.receive(message),
+      edit: (message) => this.messages.update(message),
+      delete: (tombstone) => { this.actions.deleted(tombstone.id); this.messages.update(tombstone); },
+      react: (event) => this.messages.react(event.id, event.reactions),
+      enter: (event) => this.note("enter", event),
+      leave: (event) => (event.u === this.user ? this.lost(`You left “${this.name}”.`) : this.note("leave", event)),
+      deleted: () => this.lost(`“${this.name}” was deleted by its last member.`),
+      typing: (event) => this.typing.seen(event),
+      invite: (event) => this.note("invite", event),
+      updated: (event) => { this.note("updated", event); this.events.updated(event); },
+      removed: (event) => (event.u === this.user
+        ? this.lost(`You were removed from “${this.name}”.`)
+        : this.note("removed", event)),
+    };
     this.pending = new PendingSends(path, user, this.lifetime, {
       added: () => this.scroll.toBottom(),
       delivered: (message) => this.receive(message),
@@ -98,17 +94,33 @@ export class Conversation {
   /** The newest message id the page knows: as many messages as the room has had (ids count from 1). */
   get messageCount() { return this.messages.newest; }
 
-  async start() {
+  async start(delay = 1000) {
+    this.live = [];
     try {
       if (!(await this.history.loadLatest())) return;
       this.marker.divide($("message-list"));
     } catch (error) {
       roomError.textContent = error instanceof TypeError ? OFFLINE : String(error.message);
-      this.lifetime.later(() => this.start(), this.stream.backoff());
+      this.lifetime.later(() => this.start(Math.min(delay * 2, 30000)), delay);
       return;
     }
     roomError.textContent = "";
-    this.stream.connect();
+    const heard = this.live;
+    this.live = null;
+    for (const [kind, data] of heard) this.hear(kind, data);
+  }
+
+  /** An event of this room from the page's stream; those that come while the history loads wait for it. */
+  hear(kind, data) {
+    if (this.lifetime.closed) return;
+    if (this.live) this.live.push([kind, data]);
+    else if (this.on[kind]) this.on[kind](data);
+  }
+
+  /** The stream could not replay what it missed: read what came since over HTTP. */
+  catchUp() {
+    if (this.live) return;
+    this.history.catchUp(this.messages.newest, (message) => this.receive(message)).catch(() => {});
   }
 
   /** A page of this room's messages; null (after handling it) when the room is gone or not ours. */

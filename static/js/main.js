@@ -8,7 +8,7 @@ import { Invitations } from "chat/invitations";
 import { InviteDialog } from "chat/invite_dialog";
 import { startLeaving } from "chat/leave_room";
 import { MemberPanel } from "chat/member_panel";
-import { forgetPeople } from "chat/people";
+import { forgetPeople, remember } from "chat/people";
 import { PersonCard } from "chat/person_card";
 import { ProfileEditor } from "chat/profile_editor";
 import { startNotifications } from "chat/notifications";
@@ -17,6 +17,7 @@ import { RoomSettings } from "chat/room_settings";
 import { StatsView } from "chat/stats_view";
 import { titleRoom, titleUnread } from "chat/title";
 import { startTypingNotices } from "chat/typing";
+import { UserStream } from "chat/user_stream";
 
 const app = $("app");
 let user = null;
@@ -50,7 +51,6 @@ function openRoom(room) {
     conv = new Conversation(room, user, {
       lost: (reason) => { closeRoom(reason); rooms.refresh(); },
       changed: roomChanged,
-      read: () => rooms.refresh(),
       updated: roomChanged,
     });
     history.replaceState(null, "", `#room=${encodeURIComponent(room.roomid)}`);
@@ -102,7 +102,6 @@ const members = new MemberPanel({
 const settings = new RoomSettings({ saved: roomChanged });
 const invites = new InviteDialog({ room: () => openedRoom });
 startTypingNotices({ roomid: () => conv && conv.roomid });
-setInterval(() => { if (user && document.visibilityState === "visible") invitations.refresh(); }, 10000);
 
 const stats = new StatsView({ user: () => user, roomName: (roomid) => rooms.name(roomid) });
 
@@ -128,14 +127,46 @@ $("back-button").addEventListener("click", () => {
   if (roomid) rooms.focus(roomid);
 });
 
-startNotifications({
+const notifier = startNotifications({
   user: () => user,
+  room: (roomid) => rooms.joined.get(roomid),
   open: (roomid) => { if (rooms.joined.has(roomid)) openRoom(rooms.joined.get(roomid)); },
+});
+
+// Kinds of room events that change what the room list shows of a room (its name, members, counts).
+const LISTED = new Set(["delete", "enter", "leave", "removed", "updated", "deleted"]);
+
+/** The page's one stream: each room's events go to the open conversation and the room list. */
+const stream = new UserStream({
+  room: (kind, data) => {
+    const open = Boolean(conv) && conv.roomid === data.roomid;
+    if (open) conv.hear(kind, data);
+    if (kind === "message") {
+      rooms.heard(data, open && document.visibilityState === "visible");
+      notifier.heard(data);
+    } else if (LISTED.has(kind) && !open) rooms.refreshSoon(); // the open room's changes refresh it already
+  },
+  news: (kind, data) => {
+    if (kind === "read") rooms.counted(data);
+    else if (kind === "profile") remember(data);
+    else if (kind === "invitation") invitations.refresh();
+    else if (kind === "invitations") invitations.render(data.invitations);
+    else {
+      // room, unlisted, gone, rooms, reset: rooms came or went, or the stream starts afresh
+      if (kind === "gone" && conv && conv.roomid === data.roomid) closeRoom("You are no longer in that room.");
+      if (kind === "reset") {
+        invitations.refresh();
+        if (conv) conv.catchUp();
+      }
+      rooms.refreshSoon();
+    }
+  },
 });
 
 startAuth({
   signedIn: (who) => {
     user = who;
+    stream.start();
     profile.start(who);
     invitations.start(who);
     rooms.start(who).then(() => {
@@ -145,6 +176,7 @@ startAuth({
     });
   },
   signedOut: () => {
+    stream.stop();
     stats.close();
     closeRoom("");
     rooms.stop();
