@@ -28,6 +28,7 @@ from store.sessions import session_key
 from store.users import hash_password
 
 PASSWORD = "bench password"
+OPEN_BATCH = 100  # streams opened together, each batch once the last one is in
 
 
 def cpu_seconds(pid: int) -> float:
@@ -76,11 +77,13 @@ def populate(store: Store, users: int, rooms: int, per_user: int) -> tuple[list[
 def run(ports, pids, emails, members, tokens, listening: int, messages: int, rate: float) -> dict:
     """`listening` users open their stream (spread over the processes); `messages` posted over the rooms."""
     streams = {}
-    for i, email in enumerate(emails[:listening]):
-        streams[email] = Listener(ports[i % len(ports)], "/v1/events", tokens[email])
-    read_all(list(streams.values()), lambda: all(s.ready for s in streams.values()), 120)
-    if not all(s.ready for s in streams.values()):
-        raise SystemExit(f"only {sum(s.ready for s in streams.values())} of {listening} streams opened")
+    for first in range(0, listening, OPEN_BATCH):  # pages open over time, not all in one instant
+        batch = emails[first : min(first + OPEN_BATCH, listening)]
+        opened = [Listener(ports[(first + i) % len(ports)], "/v1/events", tokens[e]) for i, e in enumerate(batch)]
+        streams.update(zip(batch, opened, strict=True))
+        read_all(opened, lambda opened=opened: all(s.ready for s in opened), 60)
+        if not all(s.ready for s in opened):
+            raise SystemExit(f"only {sum(s.ready for s in streams.values())} of {listening} streams opened")
     time.sleep(1)
     rooms = list(members)
     posters = {}

@@ -121,18 +121,15 @@ class UserStream:
         # Listen to the feed and the user's notices before reading anything: what commits after is on its way.
         with stream_slot(store, settings, user, FEED, user_key(user)) as listener:
             self._listener = listener
-            self._people = store.rooms.co_members(user)
-            if resumed is None:
-                rooms, at_feed = store.rooms.positions_of(user), store.feed.head()
-            else:
-                rooms, at_feed = resumed
+            now_in, self._people = store.rooms.following(user)
+            rooms, at_feed = (now_in, store.feed.head()) if resumed is None else resumed
             for roomid in rooms:
                 listener.add(roomid)
             self.at = Positions(store.feed, user, rooms, at_feed, store.timeline)
             yield start_sse(self.at.checkpoint)
             if raw and resumed is None:
                 yield frame("reset", {})  # too old to resume: the client reloads what it shows
-            yield from self.sync(announce=raw is not None)
+            yield from self.sync(announce=raw is not None, feed=resumed is not None)
             if raw:
                 # What is not replayed: the counts and invitations as they are now.
                 yield frame("rooms", {"rooms": store.rooms.joined(user)})
@@ -146,8 +143,9 @@ class UserStream:
                     yield from self.heard(key, event)
                 yield clock.beat()
 
-    def sync(self, announce: bool):
-        """Reconcile with the database: rooms gone or joined unheard, each room's and the feed's missed events."""
+    def sync(self, announce: bool, feed: bool = True):
+        """Reconcile with the database: rooms gone or joined unheard, each room's and (unless the stream read the
+        feed's head after listening to it just now) the feed's missed events."""
         store, at = self._store, self.at
         rooms = store.rooms.positions_of(self._user)
         for roomid in [roomid for roomid in at.rooms if roomid not in rooms]:
@@ -158,7 +156,8 @@ class UserStream:
                 yield from self.join(roomid, announce)
             else:
                 yield from self.send(roomid, at.rooms[roomid].pages(newest))
-        yield from self.send(FEED, at.feed.pages(store.feed.head()))
+        if feed:
+            yield from self.send(FEED, at.feed.pages(store.feed.head()))
 
     def join(self, roomid: str, announce: bool, since: int | None = None):
         """Follow a room the user came into: listen first, then read where it stands; from `since` (just

@@ -377,12 +377,13 @@ class Rooms:
         """roomid -> newest timeline position, for each of the user's rooms now (one query)."""
         return {doc["_id"]: doc["ev"] for doc in self._db.rooms.find({"members": user}, {"ev": 1})}
 
-    def co_members(self, user: str) -> set[str]:
-        """Everyone who shares a room with the user, the user included (one query)."""
-        people = {user}
-        for doc in self._db.rooms.find({"members": user}, {"members": 1}):
+    def following(self, user: str) -> tuple[dict[str, int], set[str]]:
+        """(roomid -> newest position, everyone who shares a room with the user, the user included): one query."""
+        positions, people = {}, {user}
+        for doc in self._db.rooms.find({"members": user}, {"ev": 1, "members": 1}):
+            positions[doc["_id"]] = doc["ev"]
             people.update(doc["members"])
-        return people
+        return positions, people
 
     @staticmethod
     def _other(doc: dict, user: str) -> str:

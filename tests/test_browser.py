@@ -715,7 +715,7 @@ def test_unread_rooms_stand_out_and_the_marker_follows_what_is_seen(pages, live,
     for text in ("one", "two", "hey @bob@example.com, look"):
         api.post_json(f"/v1/logs/{roomid}", {"m": text}, status=201)
     news = bob.locator("#my-rooms .room-item", has_text="News")
-    expect(news.locator(".unread-count")).to_have_text("3", timeout=15000)  # the room list's refresh
+    expect(news.locator(".unread-count")).to_have_text("3", timeout=2000)  # counted from the page's stream
     expect(news.locator(".mention-badge")).to_have_text("@1")
     expect(news).to_have_class(re.compile("has-news"))
     expect(bob).to_have_title("(3) Elsewhere · chat")
@@ -729,6 +729,61 @@ def test_unread_rooms_stand_out_and_the_marker_follows_what_is_seen(pages, live,
     expect(news.locator(".unread-count")).to_have_count(0, timeout=5000)
     expect(bob).to_have_title("News · chat")
     assert api_user(live, "bob@example.com").get("/v1/room/bob@example.com").json["join_rooms"][0]["unread"] == 0
+
+
+HIDE_AND_RECORD_NOTIFICATIONS = """() => {
+  Object.defineProperty(document, "visibilityState", { get: () => "hidden", configurable: true });
+  document.dispatchEvent(new Event("visibilitychange"));
+  const Real = window.Notification;
+  window.shown = [];
+  window.Notification = class extends Real {
+    constructor(title, options) { super(title, options); window.shown.push({ title, ...options, n: this }); }
+  };
+}"""
+
+NOTIFICATION_CARD = """([title, body]) => {
+  document.body.style.cssText = "margin:0;background:#1f2329;font:14px system-ui,sans-serif";
+  const card = document.createElement("div");
+  card.style.cssText = "margin:24px;padding:14px 16px;width:340px;border-radius:12px;background:#2d3239;color:#eee;"
+    + "box-shadow:0 6px 24px #0008";
+  const head = document.createElement("div");
+  head.style.cssText = "font-size:12px;color:#aaa;margin-bottom:6px";
+  head.textContent = "chat · 127.0.0.1";
+  const strong = document.createElement("div");
+  strong.style.cssText = "font-weight:600;margin-bottom:2px";
+  strong.textContent = title;
+  const text = document.createElement("div");
+  text.textContent = body;
+  card.append(head, strong, text);
+  document.body.replaceChildren(card);
+}"""
+
+
+def test_a_hidden_page_notifies_per_level_once_per_room_and_a_click_opens_the_room(pages, live, artifacts):
+    ann, bob = ann_and_bob_in(pages, "Ops")
+    wait_live(ann, bob)
+    bob.context.grant_permissions(["notifications"])
+    bob.get_by_role("button", name="Notifications").click()  # permission is asked on this press only
+    expect(bob.get_by_role("button", name="Notifications on")).to_be_visible()
+    bob.get_by_label("New room").fill("Elsewhere")
+    bob.get_by_role("button", name="Create", exact=True).click()
+    expect(bob.locator("#room-title")).to_have_text("Elsewhere")
+    bob.evaluate(HIDE_AND_RECORD_NOTIFICATIONS)
+    send(ann, "no mention: a room notifies of mentions only")
+    send(ann, "@bob@example.com the deploy is green")
+    send(ann, "and @bob@example.com one more")
+    bob.wait_for_function("window.shown.length === 2")
+    shown = bob.evaluate("window.shown.map(({ title, body, tag }) => ({ title, body, tag }))")
+    assert [n["title"] for n in shown] == ["Ops", "Ops"] and shown[0]["tag"] == shown[1]["tag"]  # one per room
+    assert shown[0]["body"] == "Ann: @bob@example.com the deploy is green".replace(
+        "Ann", shown[0]["body"].split(":")[0]
+    )
+    assert not any("no mention" in n["body"] for n in shown)
+    bob.evaluate("window.shown[1].n.dispatchEvent(new Event('click'))")
+    expect(bob.locator("#room-title")).to_have_text("Ops")
+    card = pages.open()
+    card.evaluate(NOTIFICATION_CARD, [shown[1]["title"], shown[1]["body"]])
+    card.screenshot(path=artifacts / "notification.png")
 
 
 # ---- people: names and avatars, members, direct messages, private rooms, invitations, typing, moderation ----

@@ -60,7 +60,7 @@ function tellHidden(message, room, open) {
   const wanted = Notification.permission === "granted" && localStorage.getItem("chat-notify") === "on";
   if (!wanted || document.visibilityState !== "hidden" || message.deleted) return;
   const shown = new Notification(room.name, {
-    body: `${displayName(message.u)}: ${cut(message.m)}`,
+    body: `${displayName(message.u)}: ${cut(message.m.replace(/<@([^\s<>]+)>/g, (_, u) => `@${displayName(u)}`))}`,
     tag: `room-${room.roomid}`,
   });
   shown.addEventListener("click", () => {
