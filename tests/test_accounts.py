@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes, policy
+from urllib.parse import quote
 
 import pymongo
 import pytest
@@ -477,6 +478,40 @@ def test_deleting_an_account_ends_everything_of_it(new_user, settings, erase):
     assert profile == {"userid": ann.user, "name": "deleted user", "avatar": None, "deleted": True}
     login = {"username": ann.user, "password": PASSWORD}
     webtest.TestApp(ann.app).post_json("/auth/login", login, status=401)
+
+
+@pytest.mark.parametrize("erase", [False, True])
+def test_a_deleted_users_reactions_are_taken_back_everywhere(new_user, settings, erase):
+    """A reaction names its people by email: once the account is gone, so are its reactions (in rooms
+    left before too), others' stay, and the email registering again has none of them."""
+    ann, bob = new_user(), new_user()
+    shared, left = create(bob, "shared"), create(bob, "left")
+    for roomid in (shared, left):
+        act(ann, "enter", roomid)
+    said = bob.post_json(f"/v1/logs/{shared}", {"m": "lunch?"}, status=201).json["id"]
+    earlier = bob.post_json(f"/v1/logs/{left}", {"m": "old news"}, status=201).json["id"]
+    for client, emoji in ((ann, "👍"), (bob, "👍"), (ann, "🎉")):
+        client.put(f"/v1/logs/{shared}/{said}/reactions/{quote(emoji)}", status=200)
+    ann.put(f"/v1/logs/{left}/{earlier}/reactions/{quote('👀')}", status=200)
+    act(ann, "leave", left)
+    delete_account(ann, erase)
+    (message,) = [m for m in bob.get(f"/v1/logs/{shared}").json["logs"] if m["id"] == said]
+    assert message["reactions"] == [{"emoji": "👍", "count": 1, "users": [bob.user]}]
+    (old,) = bob.get(f"/v1/logs/{left}").json["logs"]
+    assert "reactions" not in old
+    db = database(settings)
+    taken_back = list(db.events.find({"room": shared, "kind": "react"}, sort=[("ev", 1)]))[-2:]
+    assert [(e["d"]["u"], e["d"]["emoji"], e["d"]["added"]) for e in taken_back] == [
+        (ann.user, "👍", False),
+        (ann.user, "🎉", False),
+    ]
+    again = webtest.TestApp(ann.app)
+    again.post_json("/auth/register", {"username": ann.user, "password": NEW_PASSWORD}, status=201)
+    again.user = ann.user
+    act(again, "enter", shared)
+    again.put(f"/v1/logs/{shared}/{said}/reactions/{quote('🎉')}", status=200)
+    (message,) = [m for m in bob.get(f"/v1/logs/{shared}").json["logs"] if m["id"] == said]
+    assert [r["count"] for r in message["reactions"]] == [1, 1]  # a new person's one reaction, not the old two
 
 
 def test_a_deleted_email_registers_again_as_a_new_person(new_user, settings):
