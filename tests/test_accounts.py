@@ -2,12 +2,9 @@
 
 import hashlib
 import json
-import re
-import threading
 import time
 from dataclasses import replace
 from datetime import timedelta
-from email import message_from_bytes, policy
 from urllib.parse import quote
 
 import pymongo
@@ -20,7 +17,7 @@ from store.db import now
 from store.embedded import free_port
 from store.export import RANGE
 from store.sessions import session_key
-from tests.helpers import PASSWORD, TEST_DB, Web, act, assert_clean, create
+from tests.helpers import PASSWORD, TEST_DB, Inbox, Web, act, assert_clean, create, outbox_letters, reset_token
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -184,47 +181,6 @@ def test_sessions_end_everywhere_across_web_processes(settings, tmp_path):
 
 
 # --- reset by email -------------------------------------------------------------------------------------
-
-
-class Inbox:
-    """A real SMTP server (aiosmtpd) on a port: the letters it received."""
-
-    def __init__(self, port: int | None = None):
-        from aiosmtpd.controller import Controller
-
-        self.letters = []
-        self.arrived = threading.Event()
-        self.controller = Controller(self, hostname="127.0.0.1", port=port or free_port())
-        self.controller.start()
-        self.url = f"smtp://127.0.0.1:{self.controller.port}"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.letters.append(message_from_bytes(envelope.content, policy=policy.default))
-        self.arrived.set()
-        return "250 OK"
-
-    def wait(self, count: int = 1, seconds: float = 30) -> list:
-        deadline = time.monotonic() + seconds
-        while len(self.letters) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(self.letters) >= count, f"{len(self.letters)} letters after {seconds} s"
-        return self.letters
-
-    def stop(self):
-        self.controller.stop()
-
-
-def reset_token(letter) -> str:
-    text = letter.get_content() if hasattr(letter, "get_content") else letter
-    found = re.search(r"https?://\S+/#reset=([A-Za-z0-9_-]+)", text)
-    assert found, text
-    return found.group(1)
-
-
-def outbox_letters(data_dir) -> list:
-    folder = data_dir / "outbox"
-    paths = sorted(folder.glob("*.eml")) if folder.exists() else []
-    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in paths]
 
 
 def confirm(client, token, password=NEW_PASSWORD, status=200):
