@@ -50,8 +50,8 @@
       </div>
     </form>
 
-    <form id="reset-form" class="card auth-card" novalidate hidden>
-      <h2>Choose a new password</h2>
+    <form id="reset-form" class="card auth-card" aria-labelledby="reset-title" novalidate hidden>
+      <h2 id="reset-title">Choose a new password</h2>
       <div id="reset-fields" class="auth-fields">
         <p class="hint">Once it is set you are logged in here, and logged out everywhere else.</p>
         <label for="reset-password">New password</label>

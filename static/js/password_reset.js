@@ -79,6 +79,7 @@ export function startPasswordReset({ signedIn, back }) {
     show($("reset-fields"), false);
     show($("reset-save"), false);
     show($("reset-again"), true);
+    $("reset-title").textContent = "This link no longer works";
     $("reset-error").textContent = sentence(text);
     $("reset-again").focus();
   };
@@ -126,6 +127,7 @@ export function startPasswordReset({ signedIn, back }) {
     show($("reset-fields"), true);
     show($("reset-save"), true);
     show($("reset-again"), false);
+    $("reset-title").textContent = "Choose a new password";
     show($("auth-view"), true);
     showCard(resetForm);
     return true;

@@ -22,12 +22,12 @@ export function ago(t) {
 function sessionItem(session, end) {
   const name = agentName(session.agent);
   const where = session.address ? `${session.address} · ` : "";
-  const seen = session.current ? "active now" : `last active ${ago(session.last_seen)}`;
+  const seen = session.current ? "active now" : `active ${ago(session.last_seen)}`;
   const started = new Date(session.created).toLocaleString();
   const text = el("div", { class: "session-text" },
     el("span", { class: "session-name" }, el("strong", { title: session.agent || "" }, name),
       session.current ? el("span", { class: "tag owner" }, "This device") : null),
-    el("span", { class: "hint small" }, `${where}logged in ${timeLabel(session.created)} · ${seen}`));
+    el("span", { class: "hint small" }, `${where}since ${timeLabel(session.created)} · ${seen}`));
   text.lastChild.title = `Logged in ${started}`;
   const button = session.current ? null : el("button", {
     type: "button", class: "session-end", onclick: () => end(session.id, button),
@@ -50,7 +50,8 @@ export class SessionList {
         problem.textContent = apiError(res, "Your sessions could not be listed.");
         return;
       }
-      list.replaceChildren(...res.data.map((session) => sessionItem(session, (id, button) => this.end(id, button))));
+      const ordered = [...res.data].sort((a, b) => Number(b.current) - Number(a.current)); // this device first
+      list.replaceChildren(...ordered.map((session) => sessionItem(session, (id, button) => this.end(id, button))));
       show(endOthers, res.data.some((session) => !session.current));
     } catch {
       problem.textContent = OFFLINE;
