@@ -352,10 +352,10 @@ class Messages:
 
         return self._change(user, roomid, message_id, change, admin=admin)
 
-    def react(self, user: str, roomid: str, message_id: int, emoji: str, add: bool) -> dict:
+    def react(self, user: str, roomid: str, message_id: int, emoji: str, add: bool, admin: bool = False) -> dict:
         """Add (or take back) the user's reaction; {"id", "reactions"} as they are now, also for a retry.
 
-        MessageDeleted; TooManyReactions for a 21st distinct emoji."""
+        MessageDeleted; TooManyReactions for a 21st distinct emoji. `admin`: also in a room the user has left."""
 
         def change(session, room, doc, t):
             if doc.get("deleted"):
@@ -384,7 +384,7 @@ class Messages:
             answer = {"id": message_id, "reactions": public_reactions(doc)}
             return doc, answer, "react", {"id": message_id, "emoji": emoji, "added": add, **answer}
 
-        return self._change(user, roomid, message_id, change)
+        return self._change(user, roomid, message_id, change, admin=admin)
 
     def _mentions_after_edit(self, session, roomid: str, doc: dict, text: str) -> list[str]:
         """Who an edited message mentions now, recorded again (the room's members are read only when needed)."""

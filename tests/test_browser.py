@@ -4,7 +4,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 import webtest
@@ -30,6 +30,7 @@ from tests.browser import (
     send,
 )
 from tests.conftest import PASSWORD
+from tests.helpers import Inbox, outbox_letters
 
 IMAGE_URL = re.compile(r"/media/images/[0-9a-f]{64}\.png$")
 WRONG_PASSWORD = "Wrong email or password: check both and try again."
@@ -137,8 +138,8 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     page = pages.open()
     expect(page.get_by_role("heading", name="Welcome to chat")).to_be_visible()
     page.screenshot(path=artifacts / "login.png")
-    page.get_by_label("Email").fill("not an email")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Email", exact=True).fill("not an email")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#auth-email-error")).to_have_text("Enter an email address, like name@example.com")
     page.screenshot(path=artifacts / "login-error.png")
@@ -146,9 +147,9 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     page.reload()
     expect(page.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")  # GET /auth/me after a reload
     page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_label("Email")).to_be_visible()
+    expect(page.get_by_label("Email", exact=True)).to_be_visible()
     page.reload()
-    expect(page.get_by_label("Email")).to_be_visible()
+    expect(page.get_by_label("Email", exact=True)).to_be_visible()
     log_in(page, "ann@example.com", "wrong password")
     expect(page.locator("#auth-error")).to_have_text(WRONG_PASSWORD)
     log_in(page, "ann@example.com")
@@ -156,8 +157,8 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     other = pages.open()
     register(other, "bob@example.com")
     other.get_by_role("button", name="Log out").click()
-    other.get_by_label("Email").fill("ann@example.com")
-    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_label("Email", exact=True).fill("ann@example.com")
+    other.get_by_label("Password", exact=True).fill(PASSWORD)
     other.get_by_role("button", name="Create account").click()
     expect(other.locator("#auth-error")).to_have_text("This email is already registered: log in instead.")
 
@@ -500,18 +501,18 @@ def test_form_errors_are_checked_first_and_said_in_human_words(pages):
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#auth-email-error")).to_have_text("Enter an email address")
     expect(page.locator("#auth-password-error")).to_have_text("Enter a password")
-    expect(page.get_by_label("Email")).to_be_focused()
-    expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
-    page.get_by_label("Email").fill("ann@example")
-    page.get_by_label("Password").fill("short")
+    expect(page.get_by_label("Email", exact=True)).to_be_focused()
+    expect(page.get_by_label("Email", exact=True)).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Email", exact=True).fill("ann@example")
+    page.get_by_label("Password", exact=True).fill("short")
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#auth-email-error")).to_have_text("Enter an email address, like name@example.com")
     expect(page.locator("#auth-password-error")).to_have_text("At least 8 characters")
     assert asked == []  # nothing was sent that the server would refuse
-    page.get_by_label("Email").fill("ann@example.com")
+    page.get_by_label("Email", exact=True).fill("ann@example.com")
     expect(page.locator("#auth-email-error")).to_be_empty()  # fixed: its error goes as you type
     expect(page.locator("#auth-password-error")).to_have_text("At least 8 characters")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
     assert len(asked) == 1
@@ -595,12 +596,12 @@ def test_screenshots_light_and_dark(pages, embedded_live, artifacts, scheme, siz
         page.screenshot(path=artifacts / f"look-{size}-{scheme}-{what}.png")
 
     page = pages.open(viewport=viewport, server=embedded_live, color_scheme=scheme)
-    page.get_by_label("Email").fill("ann@example")
+    page.get_by_label("Email", exact=True).fill("ann@example")
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#auth-password-error")).to_have_text("Enter a password")
     shot(page, "login-errors")
-    page.get_by_label("Email").fill("ann@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Email", exact=True).fill("ann@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     page.get_by_label("New room").fill("Launch plan")
     page.get_by_role("button", name="Create", exact=True).click()
@@ -1275,3 +1276,194 @@ def test_timeline_screenshots(pages, live, artifacts, scheme, size):
     act("Friday works", "Edit")
     expect(page.get_by_label("Edit the message")).to_be_focused()
     shot("editing")
+
+
+# --- accounts: a forgotten password, sessions, a changed password ------------------------------------------
+
+
+def link_on(server, letter) -> str:
+    """The reset link a letter holds, on the live server (the letter names the configured public URL)."""
+    link = re.search(r"https?://\S+/#reset=[A-Za-z0-9_-]+", letter.get_content()).group(0)
+    parts = urlsplit(link)
+    assert parts.path == "/" and parts.fragment.startswith("reset=")
+    return f"{server.url}/#{parts.fragment}"
+
+
+def test_a_forgotten_password_is_reset_from_the_mailed_link(pages, serve, memory_settings):
+    """Forgot password? -> a real SMTP server receives the letter -> its link -> a new password -> logged in."""
+    inbox = Inbox()
+    try:
+        server = serve(replace(memory_settings, smtp_url=inbox.url))
+        other = pages.open(server=server)
+        register(other, "ann@example.com")  # another browser of Ann's, which the reset logs out
+        page = pages.open(server=server)
+        page.get_by_label("Email", exact=True).fill("ann@example.com")
+        page.get_by_role("button", name="Forgot password?").click()
+        expect(page.get_by_label("Your email address")).to_be_focused()
+        expect(page.get_by_label("Your email address")).to_have_value("ann@example.com")  # taken from the form
+        page.keyboard.press("Enter")
+        sent = page.locator("#forgot-sent")
+        expect(sent).to_have_text(re.compile(r"^If an account exists for ann@example\.com, we have sent it a link"))
+        # An unknown address reads exactly the same, and gets no letter.
+        page.get_by_label("Your email address").fill("nobody@example.com")
+        page.get_by_role("button", name="Send another link").click()
+        expect(sent).to_contain_text("If an account exists for nobody@example.com, we have sent it a link")
+        (letter,) = inbox.wait(1)
+        assert str(letter["To"]) == "ann@example.com"
+
+        page.goto(link_on(server, letter))
+        expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+        expect(page.get_by_role("textbox", name="New password")).to_be_focused()
+        page.keyboard.type("short")
+        page.keyboard.press("Tab")
+        page.keyboard.type("shorter")
+        page.keyboard.press("Enter")
+        expect(page.locator("#reset-password-error")).to_have_text("At least 8 characters")
+        expect(page.locator("#reset-confirm-error")).to_have_text("The two passwords differ: type them again")
+        page.get_by_role("textbox", name="New password").fill("a new secret phrase")
+        page.get_by_label("Type it again").fill("a new secret phrase")
+        page.get_by_role("button", name="Set the password and log in").click()
+        expect(page.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+        expect(page.locator("#room-notice")).to_contain_text("Your new password is set")
+        assert page.evaluate("location.hash") == ""  # the token left the address
+
+        other.get_by_label("New room").fill("Anyone there?")
+        other.get_by_role("button", name="Create", exact=True).click()
+        expect(other.locator("#auth-error")).to_have_text("Your session has ended: please log in again.")
+        log_in(other, "ann@example.com")  # the old password
+        expect(other.locator("#auth-error")).to_have_text(WRONG_PASSWORD)
+        log_in(other, "ann@example.com", "a new secret phrase")
+        expect(other.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+
+        # The link is spent: opening it again says so in the server's words and offers a new one.
+        page.goto(link_on(server, letter))
+        page.get_by_role("textbox", name="New password").fill("yet another phrase")
+        page.get_by_label("Type it again").fill("yet another phrase")
+        page.keyboard.press("Enter")
+        expect(page.locator("#reset-error")).to_have_text(
+            "The reset link is used, expired or replaced by a newer one: ask for a new one."
+        )
+        expect(page.get_by_role("heading", name="This link no longer works")).to_be_visible()
+        expect(page.locator("#reset-password")).to_be_hidden()
+        page.get_by_role("button", name="Ask for a new link").click()
+        expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+        page.get_by_role("button", name="Back to log in").click()
+        expect(page.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")  # still logged in
+    finally:
+        inbox.stop()
+
+
+def test_sessions_are_listed_and_one_browser_logs_out_another(pages, live, artifacts):
+    laptop = pages.open()
+    register(laptop, "ann@example.com")
+    phone = pages.open(viewport=PHONE)
+    log_in(phone, "ann@example.com")
+    expect(phone.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+    laptop.locator("#profile-button").click()
+    sessions = laptop.locator("#sessions .session")
+    expect(sessions).to_have_count(2)
+    expect(sessions.first).to_contain_text("This device")
+    expect(sessions.first).to_contain_text("Headless Chrome on Linux")
+    expect(sessions.last).to_contain_text("127.0.0.1")
+    expect(sessions.last).to_contain_text("active just now")
+    expect(sessions.first.get_by_role("button")).to_have_count(0)  # this one logs out with *Log out* above
+    laptop.screenshot(path=artifacts / "sessions.png")
+    sessions.last.get_by_role("button", name="Log out Headless Chrome on Linux at 127.0.0.1").click()
+    expect(sessions).to_have_count(1)
+    expect(laptop.get_by_role("button", name="Log out everywhere else")).to_be_hidden()
+    # The phone hears of it with its next request.
+    phone.get_by_label("New room").fill("Still here?")
+    phone.get_by_role("button", name="Create", exact=True).click()
+    expect(phone.locator("#auth-error")).to_have_text("Your session has ended: please log in again.")
+
+    log_in(phone, "ann@example.com")
+    tablet = pages.open()
+    log_in(tablet, "ann@example.com")
+    expect(tablet.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+    laptop.keyboard.press("Escape")
+    laptop.locator("#profile-button").click()
+    expect(sessions).to_have_count(3)
+    laptop.get_by_role("button", name="Log out everywhere else").click()
+    expect(laptop.locator("#sessions-status")).to_have_text("Logged out 2 other sessions.")
+    expect(sessions).to_have_count(1)
+    for page in (phone, tablet):
+        page.reload()
+        expect(page.get_by_role("button", name="Log in")).to_be_visible()
+
+
+def test_a_password_is_changed_from_the_profile(pages, live):
+    laptop = pages.open()
+    register(laptop, "ann@example.com")
+    phone = pages.open(viewport=PHONE)
+    log_in(phone, "ann@example.com")
+    expect(phone.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+    laptop.locator("#profile-button").click()
+    expect(laptop.locator("#sessions .session")).to_have_count(2)
+    laptop.locator("summary", has_text="Change password").click()
+    laptop.get_by_label("Current password").fill("not my password")
+    laptop.get_by_role("dialog").get_by_label("New password").fill("a new secret phrase")
+    laptop.get_by_label("Type the new one again").fill("a new secret phrase")
+    laptop.get_by_label("Type the new one again").press("Enter")
+    expect(laptop.locator("#password-current-error")).to_have_text("That is not your current password")
+    expect(laptop.get_by_label("Current password")).to_be_focused()
+    laptop.keyboard.type(PASSWORD)
+    laptop.keyboard.press("Enter")
+    expect(laptop.locator("#password-done")).to_have_text("Your password is changed, and 1 other session logged out.")
+    expect(laptop.locator("#sessions .session")).to_have_count(1)
+    phone.reload()
+    log_in(phone, "ann@example.com")
+    expect(phone.locator("#auth-error")).to_have_text(WRONG_PASSWORD)
+    log_in(phone, "ann@example.com", "a new secret phrase")
+    expect(phone.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_account_screenshots(pages, embedded_live, artifacts, scheme, size):
+    """Pictures of the reset flow and the account parts: tests/artifacts/account-<size>-<scheme>-*.png."""
+    viewport = DESKTOP if size == "desktop" else PHONE
+
+    def shot(page, what):
+        page.screenshot(path=artifacts / f"account-{size}-{scheme}-{what}.png")
+
+    other = pages.open(viewport=viewport, server=embedded_live, color_scheme=scheme)
+    register(other, "ann@example.com")
+    page = pages.open(viewport=viewport, server=embedded_live, color_scheme=scheme)
+    shot(page, "login")
+    page.get_by_role("button", name="Forgot password?").click()
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#forgot-email-error")).to_be_visible()
+    shot(page, "forgot-error")
+    page.get_by_label("Your email address").fill("ann@example.com")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#forgot-sent")).to_be_visible()
+    shot(page, "forgot-sent")
+    (letter,) = outbox_letters(embedded_live.app.config["chat.settings"].data_dir)
+    page.goto(link_on(embedded_live, letter))
+    expect(page.get_by_role("textbox", name="New password")).to_be_focused()
+    shot(page, "new-password")
+    page.get_by_role("textbox", name="New password").fill("a new secret phrase")
+    page.get_by_label("Type it again").fill("a new secret")
+    page.keyboard.press("Enter")
+    expect(page.locator("#reset-confirm-error")).to_be_visible()
+    shot(page, "new-password-errors")
+    page.get_by_label("Type it again").fill("a new secret phrase")
+    page.keyboard.press("Enter")
+    expect(page.locator("#room-notice")).to_be_visible()
+    shot(page, "reset-done")
+    other.reload()
+    log_in(other, "ann@example.com", "a new secret phrase")
+    expect(other.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+    page.locator("#profile-button").click()
+    expect(page.locator("#sessions .session")).to_have_count(2)
+    shot(page, "profile")
+    page.locator("summary", has_text="Change password").click()
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#password-current-error")).to_be_visible()
+    shot(page, "change-password")
+    page.goto(link_on(embedded_live, letter))
+    page.get_by_role("textbox", name="New password").fill("yet another phrase")
+    page.get_by_label("Type it again").fill("yet another phrase")
+    page.keyboard.press("Enter")
+    expect(page.locator("#reset-again")).to_be_visible()
+    shot(page, "used-link")

@@ -8,12 +8,15 @@ import { Invitations } from "chat/invitations";
 import { InviteDialog } from "chat/invite_dialog";
 import { startLeaving } from "chat/leave_room";
 import { MemberPanel } from "chat/member_panel";
+import { startPasswordChange } from "chat/password_change";
+import { startPasswordReset } from "chat/password_reset";
 import { forgetPeople, remember } from "chat/people";
 import { PersonCard } from "chat/person_card";
 import { ProfileEditor } from "chat/profile_editor";
 import { startNotifications } from "chat/notifications";
 import { RoomList } from "chat/room_list";
 import { RoomSettings } from "chat/room_settings";
+import { SessionList } from "chat/session_list";
 import { StatsView } from "chat/stats_view";
 import { titleRoom, titleUnread } from "chat/title";
 import { startTypingNotices } from "chat/typing";
@@ -94,7 +97,11 @@ const invitations = new Invitations({
   joined: (roomid) => rooms.openJoined(roomid),
   problem: (text) => setNotice(text),
 });
-const profile = new ProfileEditor();
+const sessions = new SessionList();
+const passwordChange = startPasswordChange({ changed: () => sessions.load() });
+const profile = new ProfileEditor({
+  opened: (who) => { passwordChange.reset(who); sessions.clear(); sessions.load(); },
+});
 const card = new PersonCard({ direct: (userid) => rooms.direct(userid), changed: roomChanged });
 const members = new MemberPanel({
   pick: (member, context) => card.open(member, { ...context, owner: Boolean(openedRoom) && openedRoom.owner === user }),
@@ -163,7 +170,7 @@ const stream = new UserStream({
   },
 });
 
-startAuth({
+const auth = startAuth({
   signedIn: (who) => {
     user = who;
     stream.start();
@@ -186,4 +193,14 @@ startAuth({
     titleUnread(0);
     user = null;
   },
+  forgot: (email) => reset.forgot(email),
 });
+const reset = startPasswordReset({
+  signedIn: (who) => {
+    auth.enter(who);
+    setNotice("Your new password is set: you are logged in here, and logged out everywhere else.");
+  },
+  back: () => auth.check(),
+});
+// A reset link (#reset=<token>) opens its form first, whoever is logged in; else: who are we?
+if (!reset.openLink()) auth.check();
