@@ -1,6 +1,9 @@
 """Leaving for good: an account's deletion, and an admin's deactivation."""
 
+import secrets
+
 from store.errors import StoreError
+from store.messages import GHOST_PREFIX
 
 
 class Accounts:
@@ -21,6 +24,9 @@ class Accounts:
         if erase:
             self._db.activity.update_many({"u": user, "act": "message"}, {"$set": {"m": ""}})
         self._take_back_reactions(user, rooms)
+        ghost = f"{GHOST_PREFIX}{secrets.token_hex(8)}"  # the kept messages' author from now on: not the email
+        for roomid in rooms:
+            self._messages.disown(user, roomid, ghost)
         left = 0
         for roomid in sorted(self._rooms.ids_of(user)):
             try:

@@ -15,6 +15,7 @@ from store.errors import BadReply, Forbidden, MessageDeleted, NoMessage, NotMemb
 from store.limits import Limiter
 from store.rooms import member_view, require_room, visible
 from store.timeline import Event, Timeline
+from store.users import DELETED_NAME
 
 
 class KeyedLocks:
@@ -162,6 +163,9 @@ def reference(doc: dict | None, message_id: int) -> dict:
     return {"id": message_id, "u": doc["u"], "m": doc["m"][:REPLY_SNIPPET]}
 
 
+GHOST_PREFIX = "gone:"  # the author id of a deleted account's kept messages (never an email: no "@")
+
+
 def public_message(doc: dict, replied: dict[int, dict] | None = None) -> dict:
     """A stored message as the API shows it now; `replied` holds the messages its reply may name."""
     if doc.get("deleted"):
@@ -169,6 +173,8 @@ def public_message(doc: dict, replied: dict[int, dict] | None = None) -> dict:
     message = {"id": doc["id"], "m": doc["m"], "u": doc["u"], "t": iso(doc["t"])}
     if "bot" in doc:  # posted by a room webhook: `u` is `hook:<id>`, `name` the hook's
         message.update(bot=True, name=doc["bot"])
+    elif doc["u"].startswith(GHOST_PREFIX):  # by an account that was deleted
+        message["name"] = DELETED_NAME
     if "edited" in doc:
         message["edited"] = iso(doc["edited"])
     if doc.get("reactions"):
@@ -432,6 +438,28 @@ class Messages:
         self._cache.put(roomid, [stored(doc)], changed)
         self._bus.publish(roomid, event)
         return answer
+
+    def disown(self, user: str, roomid: str, ghost: str) -> None:
+        """A deleted account's messages in the room take the author id `ghost`, so whoever registers the email
+        again is not their author (cannot edit or delete them, is not shown for them). One transaction: the
+        room's `changed` moves and the messages carry it, so every process's cache reads them again."""
+
+        def work(session):
+            room = self._db.rooms.find_one_and_update(
+                {"_id": roomid},
+                {"$inc": {"changed": 1}},
+                projection={"changed": 1},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            if room is not None:
+                self._db.messages.update_many(
+                    {"room": roomid, "u": user}, {"$set": {"u": ghost, "c": room["changed"]}}, session=session
+                )
+                self._db.terms.update_many({"r": roomid, "u": user}, {"$set": {"u": ghost}}, session=session)
+
+        with self._room_locks.hold(roomid):
+            atomic(self._db, work)
 
     def _room_state(self, user: str, roomid: str) -> tuple[int, int] | None:
         """(newest message id, changes so far) for a member, None for anyone else; RoomGone if there is no room."""

@@ -429,7 +429,7 @@ def test_deleting_an_account_ends_everything_of_it(new_user, settings, erase):
         assert message.get("deleted") is True and "m" not in message
         assert "my words" not in str(list(db.activity.find({"u": ann.user})))
     else:
-        assert message["m"] == "my words" and message["u"] == ann.user
+        assert message["m"] == "my words" and message["u"].startswith("gone:") and message["name"] == "deleted user"
     profile = bob.get(f"/v1/users/{ann.user}", status=200).json
     assert profile == {"userid": ann.user, "name": "deleted user", "avatar": None, "deleted": True}
     login = {"username": ann.user, "password": PASSWORD}
@@ -479,6 +479,22 @@ def test_a_deleted_email_registers_again_as_a_new_person(new_user, settings):
     assert again.get(f"/v1/room/{ann.user}").json["join_rooms"] == []
     doc = database(settings).users.find_one({"_id": ann.user})
     assert "deleted" not in doc and doc["since"] == doc["created"]
+
+
+def test_a_kept_message_is_not_the_author_who_registers_the_email_again(new_user):
+    ann, bob = new_user(), new_user()
+    roomid = create(bob, "kept")
+    act(ann, "enter", roomid)
+    said = ann.post_json(f"/v1/logs/{roomid}", {"m": "mine, once"}, status=201).json["id"]
+    delete_account(ann, False)
+    again = webtest.TestApp(ann.app)
+    again.post_json("/auth/register", {"username": ann.user, "password": NEW_PASSWORD}, status=201)
+    again.user = ann.user
+    act(again, "enter", roomid)
+    again.patch_json(f"/v1/logs/{roomid}/{said}", {"m": "rewritten"}, status=403)
+    again.delete(f"/v1/logs/{roomid}/{said}", status=403)
+    (message,) = [m for m in bob.get(f"/v1/logs/{roomid}").json["logs"] if m["id"] == said]
+    assert message["m"] == "mine, once" and message["name"] == "deleted user" and message["u"] != ann.user
 
 
 def test_deleting_needs_the_password(new_user):

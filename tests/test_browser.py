@@ -906,6 +906,19 @@ def test_one_stream_per_page_brings_rooms_invitations_and_news_without_polling(p
     assert [url for url in asked if not url.startswith("static/")] == []
 
 
+def test_a_webhooks_message_shows_its_name_and_a_bot_badge(pages, live, artifacts):
+    ann = pages.open()
+    register(ann, "ann@example.com")
+    create_room(ann, "Builds")
+    hook = api_user(live, "ann@example.com").post_json(f"/v1/rooms/{room_id(ann)}/hooks", {"name": "Deploy bot"})
+    path = "/" + hook.json["url"].split("/", 3)[3]
+    webtest.TestApp(live.app).post_json(path, {"m": "build 412 is green"}, status=201)
+    message = ann.locator("#message-list .message", has_text="build 412 is green")
+    expect(message.locator(".author")).to_have_text("Deploy bot")
+    expect(message.locator(".bot-badge")).to_have_text("bot")
+    message.screenshot(path=artifacts / "bot-message.png")
+
+
 def test_a_declined_invitation_goes_away(pages, live):
     ann = pages.open()
     register(ann, "ann@example.com")
