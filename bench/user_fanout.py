@@ -2,6 +2,8 @@
 messages at 10/s spread over the rooms; on one web process, then on two sharing MongoDB and Redis.
 
 Usage: .venv/bin/python -m bench.user_fanout [--users 1000] [--rooms 100] [--per-user 10] [--messages 200]
+       [--processes 1,2] [--threads 1100]
+Issue 18's figure, 5,000 listeners on two processes: --users 5000 --processes 2 --threads 2700.
 The people, rooms and sessions are written straight into the database (registering 1,000 people through
 the API would spend minutes in scrypt); everything measured goes through HTTP. Prints per run: deliveries
 expected (each message to each member with a stream), lost and duplicated (must be 0), p50/p99 delivery
@@ -145,8 +147,11 @@ def main() -> None:
     parser.add_argument("--per-user", type=int, default=10)
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--rate", type=float, default=10.0, help="messages posted per second")
+    parser.add_argument("--processes", default="1,2", help="runs: how many web processes share the streams")
+    parser.add_argument("--threads", type=int, default=1100, help="WEB_THREADS of each web process")
     args = parser.parse_args()
     raise_open_files_limit(args.users + 512)
+    limits = {"WEB_THREADS": str(args.threads), "WEB_CONNECTION_LIMIT": str(args.threads + 400)}
     mongo, redis_server = Mongo(), Redis()
     webs = []
     rows = []
@@ -154,14 +159,14 @@ def main() -> None:
         store = Store(mongo.uri("bench_user_fanout"), redis_server.url)
         store.ensure_indexes()
         emails, members, tokens = populate(store, args.users, args.rooms, args.per_user)
-        webs = [start_web(mongo.uri("bench_user_fanout"), redis_server.url) for _ in range(2)]
+        webs = [start_web(mongo.uri("bench_user_fanout"), redis_server.url, **limits) for _ in range(2)]
         one = ([webs[0][1]], [webs[0][0].pid])
-        two = ([port for _, port in webs], [web.pid for web, _ in webs])
         run(*one, emails, members, tokens, 10, 10, args.rate)  # warm-up: first connections, first queries
         time.sleep(2)
         baseline = run(*one, emails, members, tokens, 10, args.messages // 2, args.rate)
-        for ports, pids in (one, two):
+        for processes in (int(n) for n in args.processes.split(",")):
             time.sleep(3)  # the previous run's streams notice their clients are gone
+            ports, pids = [port for _, port in webs[:processes]], [web.pid for web, _ in webs[:processes]]
             rows.append(run(ports, pids, emails, members, tokens, args.users, args.messages, args.rate))
     finally:
         for web, _ in webs:

@@ -21,6 +21,8 @@ from store.timeline import Event
 MAX_CHANGES = 24  # positions an id names beside its checkpoint before the stream saves a new one
 PART = re.compile(r"(?:f([0-9]{1,16})|([0-9]{1,5})\.([0-9]{1,16}|x)|r([A-Za-z0-9_-]{1,64})\.([0-9]{1,16}))")
 CHECKPOINT = re.compile(r"[A-Za-z0-9_-]{12}")
+PEOPLE_SENT = 2000  # co-members' profiles sent at the start, up to this many (beyond, the page asks per person)
+LISTED_ROOMS = 100  # public rooms in the stream's first `rooms` (as GET /v1/room/:userid lists by default)
 ENDS = ("leave", "removed")  # room events that end the user's membership when they are about the user
 
 
@@ -130,10 +132,12 @@ class UserStream:
             if raw and resumed is None:
                 yield frame("reset", {})  # too old to resume: the client reloads what it shows
             yield from self.sync(announce=raw is not None, feed=resumed is not None)
-            if raw:
-                # What is not replayed: the counts and invitations as they are now.
-                yield frame("rooms", {"rooms": store.rooms.joined(user)})
-                yield frame("invitations", {"invitations": store.invites.pending(user)})
+            # What a page shows and a replay does not carry: the people it shares rooms with, the room lists with
+            # their counts, the invitations. Sent at every start, so opening the page needs no other request.
+            if len(self._people) <= PEOPLE_SENT:
+                yield frame("people", {"people": list(store.users.profiles(self._people).values())})
+            yield frame("rooms", {"rooms": store.rooms.joined(user), "allrooms": store.rooms.recent(LISTED_ROOMS)})
+            yield frame("invitations", {"invitations": store.invites.pending(user)})
             clock = Clock(settings, gone)
             while clock.running():
                 missed, events = listener.wait(WAIT_SECONDS)

@@ -919,6 +919,26 @@ def test_a_webhooks_message_shows_its_name_and_a_bot_badge(pages, live, artifact
     message.screenshot(path=artifacts / "bot-message.png")
 
 
+def test_opening_the_page_takes_three_requests(pages, live):
+    """The page (who is signed in), the user's stream (people, rooms, counts, invitations), the open room's
+    latest page: nothing else goes to the server, however many rooms there are."""
+    ann = pages.open()
+    register(ann, "ann@example.com")
+    for name in ("One", "Two", "Three"):
+        create_room(ann, name)
+    send(ann, "hello")
+    asked = []
+    ann.on("request", lambda request: asked.append(request.url.split("/", 3)[3]))
+    ann.reload()
+    expect(ann.locator("#message-list .message", has_text="hello")).to_be_visible()
+    wait_live(ann)
+    expect(ann.locator("#my-rooms .room-item")).to_have_count(3)
+    ann.wait_for_timeout(500)
+    requests = [url.split("?")[0] for url in asked if not url.startswith(("static/", "favicon"))]
+    assert requests[0].startswith("#") or requests[0] == "", requests
+    assert sorted(requests[1:]) == sorted(["v1/events", f"v1/logs/{room_id(ann)}"]), requests
+
+
 def test_a_declined_invitation_goes_away(pages, live):
     ann = pages.open()
     register(ann, "ann@example.com")

@@ -81,6 +81,22 @@ def test_one_stream_carries_every_room_of_the_user_and_nothing_else(webs):
     stream.close()
 
 
+def test_a_stream_starts_with_what_a_page_shows(webs):
+    ann, bob = User(webs[0]), User(webs[1])
+    roomid = bob.create(webs[1])
+    ann.act(webs[0], "enter", roomid)
+    bob.call(webs[1], "put", "/v1/profile", {"name": "Bob Builder"})
+    stream, _ = opened(webs[0], ann)
+    people, rooms, invitations = stream.block(), stream.block(), stream.block()
+    assert people["event"] == "people" and {p["userid"]: p["name"] for p in people["data"]["people"]}[bob.user] == (
+        "Bob Builder"
+    )
+    assert rooms["event"] == "rooms" and [r["roomid"] for r in rooms["data"]["rooms"]] == [roomid]
+    assert roomid in [r["roomid"] for r in rooms["data"]["allrooms"]]
+    assert invitations == {"event": "invitations", "data": {"invitations": []}}
+    stream.close()
+
+
 def test_a_room_made_elsewhere_and_a_dm_reach_the_page_within_a_second(webs):
     ann, bob = User(webs[0]), User(webs[1])
     stream, _ = opened(webs[0], ann)
@@ -151,7 +167,7 @@ def test_a_resume_tells_exactly_what_changed_while_away(webs):
     last = [b["id"] for b in events if "id" in b][-1]
     again.close()
     third, _ = opened(webs[0], ann, last)
-    assert [b["event"] for b in until_quiet(third)] == ["rooms", "invitations"]
+    assert [b["event"] for b in until_quiet(third)] == ["people", "rooms", "invitations"]
     third.close()
 
 
@@ -166,7 +182,7 @@ def test_leaving_while_streaming_ends_that_room_and_a_resume_does_not_repeat_it(
     assert [b for b in until_quiet(stream) if b.get("event") == "message"] == []
     stream.close()
     again, _ = opened(webs[1], ann, leave["id"])
-    assert [b["event"] for b in until_quiet(again)] == ["rooms", "invitations"]
+    assert [b["event"] for b in until_quiet(again)] == ["people", "rooms", "invitations"]
     again.close()
 
 

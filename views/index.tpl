@@ -1,5 +1,5 @@
 % rebase('base.tpl', title=title, import_map=import_map, preload=preload, modules=['js/main.js'])
-<div id="app" class="app" data-image-base="{{image_base}}" data-image-max-bytes="{{image_max_bytes}}">
+<div id="app" class="app" data-image-base="{{image_base}}" data-image-max-bytes="{{image_max_bytes}}" data-me="{{me}}">
   <header class="topbar">
     <h1 class="brand"><span class="brand-mark" aria-hidden="true"></span>chat</h1>
     <nav id="account" class="account" aria-label="Account" hidden>

@@ -26,6 +26,7 @@ const app = $("app");
 let user = null;
 let conv = null; // the open room's Conversation
 let openedRoom = null; // what the room list last said about the open room
+let wanted = null; // the room to open when the room list comes (from the address)
 
 /** The room header's people parts follow what the room list says about the open room. */
 function describeRoom(room) {
@@ -156,10 +157,15 @@ const stream = new UserStream({
   news: (kind, data) => {
     if (kind === "read") rooms.counted(data);
     else if (kind === "profile") remember(data);
+    else if (kind === "people") remember(...data.people);
     else if (kind === "invitation") invitations.refresh();
     else if (kind === "invitations") invitations.render(data.invitations);
-    else {
-      // room, unlisted, gone, rooms, reset: rooms came or went, or the stream starts afresh
+    else if (kind === "rooms") {
+      rooms.load(data);
+      if (wanted && rooms.joined.has(wanted)) openRoom(rooms.joined.get(wanted));
+      wanted = null;
+    } else {
+      // room, unlisted, gone, reset: rooms came or went, or the stream starts afresh
       if (kind === "gone" && conv && conv.roomid === data.roomid) closeRoom("You are no longer in that room.");
       if (kind === "reset") {
         invitations.refresh();
@@ -173,14 +179,16 @@ const stream = new UserStream({
 const auth = startAuth({
   signedIn: (who) => {
     user = who;
-    stream.start();
     profile.start(who);
     invitations.start(who);
-    rooms.start(who).then(() => {
-      const wanted = new URLSearchParams(location.hash.slice(1)).get("room");
-      if (new URLSearchParams(location.search).has("join")) invitations.joinFromAddress();
-      else if (wanted && rooms.joined.has(wanted)) openRoom(rooms.joined.get(wanted));
-    });
+    rooms.start(who);
+    // The room in the address opens once the stream's first listing says it is ours.
+    wanted = new URLSearchParams(location.hash.slice(1)).get("room");
+    stream.start();
+    if (new URLSearchParams(location.search).has("join")) {
+      wanted = null;
+      invitations.joinFromAddress();
+    }
   },
   signedOut: () => {
     stream.stop();

@@ -4,7 +4,7 @@
 import { api } from "chat/api";
 import { $ } from "chat/dom";
 import { displayName } from "chat/people";
-import { mentionsMe } from "chat/room_list";
+import { mentionsMe } from "chat/mentions";
 
 const TEXT_MAX = 120;
 

@@ -3,21 +3,11 @@
 import { OFFLINE, api, apiError } from "chat/api";
 import { $, el, plural, show } from "chat/dom";
 import { avatarElement } from "chat/people";
+import { mentionsMe } from "chat/mentions";
 import { titleUnread } from "chat/title";
 
 const REFRESH_SOON_MS = 300; // changes to the list that come together are read once
 const roomsError = $("rooms-error");
-
-const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** Whether a message's text mentions the user: `<@user>`, `@user` or `@room` (as the server counts them). */
-export function mentionsMe(text, user, members) {
-  if (typeof text !== "string" || !text.includes("@")) return false;
-  const lower = text.toLowerCase();
-  const plain = new RegExp(`(^|[^\\w@])@${escapeRegExp(user)}(?![\\w@-]|\\.\\w)`);
-  if (lower.includes(`<@${user}>`) || plain.test(lower)) return true;
-  return members <= 100 && /(^|[^\w@])@room\b/.test(lower);
-}
 
 /** A joined room's unread count and mention badge (nothing when all is read). */
 function news(room) {
@@ -89,9 +79,9 @@ export class RoomList {
     document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") this.refresh(); });
   }
 
+  /** The lists come from the page's stream (its first `rooms`), then change in place or are read again. */
   start(user) {
     this.user = user;
-    return this.refresh();
   }
 
   stop() {
@@ -122,8 +112,13 @@ export class RoomList {
       roomsError.textContent = apiError(res, "Could not load the rooms.");
       return;
     }
+    this.load({ allrooms: res.data.allrooms, rooms: res.data.join_rooms });
+  }
+
+  /** A fresh listing: {allrooms, rooms} (the stream's `rooms`, or GET /v1/room/:userid's). */
+  load({ allrooms, rooms }) {
     roomsError.textContent = "";
-    this.listing = { allrooms: res.data.allrooms, mine: res.data.join_rooms };
+    this.listing = { allrooms, mine: rooms };
     this.render();
     this.events.listed(this.joined);
   }

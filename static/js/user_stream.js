@@ -5,7 +5,7 @@ import { $ } from "chat/dom";
 
 // Events of one of the user's rooms (data.roomid says which) and the user's own.
 const ROOM_KINDS = ["message", "edit", "delete", "react", "enter", "leave", "removed", "invite", "updated", "typing", "deleted"];
-const USER_KINDS = ["room", "unlisted", "gone", "profile", "invitation", "read", "rooms", "invitations", "reset"];
+const USER_KINDS = ["room", "unlisted", "gone", "profile", "invitation", "read", "people", "rooms", "invitations", "reset"];
 
 const connection = $("connection");
 
