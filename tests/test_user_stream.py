@@ -4,12 +4,15 @@ events, the public list, co-members' profiles and the user's notices; exact resu
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pymongo
 import pytest
 
 from routes.user_stream import MAX_CHANGES
+from scripts.servers import Redis
 from settings import Settings
+from store import Store
 from tests.helpers import QUICK, Stream, User, Web
 
 LIVE_DB = "chat_user_stream"
@@ -218,6 +221,47 @@ def test_many_rooms_many_reconnects_every_message_exactly_once(webs):
             stream.close()
         done.result()
     assert sorted(received) == sorted(text for _, text in posts)
+
+
+def test_a_lost_subscription_is_caught_up_with_joins_and_removals_too(shared_settings, tmp_path):
+    """Redis goes away while messages are posted, a room is joined and another left: once it is back, the
+    stream's own look at the database brings each, once (a long heartbeat: nothing else could)."""
+    own_redis = Redis()
+    settings = replace(shared_settings, redis_url=own_redis.url)
+    web = Web(settings, tmp_path, HEARTBEAT_SECONDS="60", STREAM_MAX_SECONDS="60")
+    writer = Store(settings.mongodb_uri, settings.redis_url)
+    try:
+        ann, bob = User(web), User(web)
+        stays, goes, comes = bob.create(web), bob.create(web), bob.create(web)
+        ann.act(web, "enter", stays)
+        ann.act(web, "enter", goes)
+        stream, _ = opened(web, ann)
+        next_event(stream, "invitations")
+        own_redis.stop()
+        writer.messages.post(bob.user, stays, "while Redis is away")
+        writer.rooms.leave(ann.user, goes)
+        writer.rooms.enter(ann.user, comes)
+        writer.messages.post(bob.user, comes, "in the new room")
+        own_redis.start()
+        seen = []
+        while (
+            not {"gone", "room", "message"} <= {b.get("event") for b in seen}
+            or len([b for b in seen if b.get("event") == "message"]) < 1
+        ):
+            block = stream.block()
+            if "event" in block:
+                seen.append(block)
+        got = [(b["event"], b["data"].get("roomid"), b["data"].get("m")) for b in seen]
+        assert ("message", stays, "while Redis is away") in got
+        assert ("gone", goes, None) in got and ("room", comes, None) in got
+        bob.say(web, comes, "live again")
+        assert next_event(stream, "message")["data"]["m"] == "live again"
+        assert [g for g in got if g[0] == "message"] == [("message", stays, "while Redis is away")]
+        stream.close()
+    finally:
+        writer.close()
+        web.stop()
+        own_redis.stop()
 
 
 def test_bad_and_forgotten_ids(webs):
