@@ -21,7 +21,7 @@ from store.timeline import Event
 MAX_CHANGES = 24  # positions an id names beside its checkpoint before the stream saves a new one
 PART = re.compile(r"(?:f([0-9]{1,16})|([0-9]{1,5})\.([0-9]{1,16}|x)|r([A-Za-z0-9_-]{1,64})\.([0-9]{1,16}))")
 CHECKPOINT = re.compile(r"[A-Za-z0-9_-]{12}")
-PEOPLE_SENT = 2000  # co-members' profiles sent at the start, up to this many (beyond, the page asks per person)
+PEOPLE_SENT = 1000  # co-members' profiles sent at the start, up to this many (beyond, the page asks per person)
 LISTED_ROOMS = 100  # public rooms in the stream's first `rooms` (as GET /v1/room/:userid lists by default)
 ENDS = ("leave", "removed")  # room events that end the user's membership when they are about the user
 

@@ -12,6 +12,7 @@ from store.db import atomic, now
 from store.errors import Conflict, Forbidden, NotFound
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+IN_BATCH = 50  # ids per `$in` query
 
 
 def hash_password(password: str, salt: bytes | None = None, n=SCRYPT["n"], r=SCRYPT["r"], p=SCRYPT["p"]) -> str:
@@ -88,9 +89,14 @@ class Users:
             raise NotFound(email)
 
     def profiles(self, userids) -> dict[str, dict]:
-        """{userid: {userid, name, avatar}} of the known ones among `userids`: one query."""
-        docs = self._db.users.find({"_id": {"$in": list(userids)}}, {"name": 1, "avatar": 1, "deleted": 1})
-        return {d["_id"]: public_profile(d) for d in docs}
+        """{userid: {userid, name, avatar}} of the known ones among `userids`: a query per IN_BATCH of them
+        (SecantusDB's `$in` costs more per id as the list grows: 50 ids 4.6 ms, 690 ids 850 ms)."""
+        wanted, found = list(userids), {}
+        for start in range(0, len(wanted), IN_BATCH):
+            batch = wanted[start : start + IN_BATCH]
+            for doc in self._db.users.find({"_id": {"$in": batch}}, {"name": 1, "avatar": 1, "deleted": 1}):
+                found[doc["_id"]] = public_profile(doc)
+        return found
 
     def profile(self, userid: str) -> dict:
         """The public profile; NotFound for an unknown user."""
