@@ -1,8 +1,8 @@
 """Search latency against history size: a user in 20 rooms, 1,000 vs 100,000 messages in all.
 
 Usage: .venv/bin/python -m bench.search [--sizes 1000,100000] [--runs 30]
-Fills SecantusDB directly (insert_many of messages and their index entries from store.search.entry, as a
-post would write them) with Zipf-distributed words and some CJK lines, then times Store.search.search()
+Fills SecantusDB directly (insert_many of messages with their index fields from store.search.fields, as a
+post writes them) with Zipf-distributed words and some CJK lines, then times Store.search.search()
 per query case: p50 / p99 per size, and the ratio of the largest size to the smallest.
 """
 
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from scripts.servers import Mongo
 from store import Store
 from store.db import connect, database
-from store.search import entry, parse_query
+from store.search import fields, parse_query
 
 USER = "bench@example.com"
 VOCABULARY = 20_000
@@ -42,16 +42,15 @@ def fill(uri: str, count: int, rooms: list[str]) -> None:
     start = datetime.now(UTC) - timedelta(seconds=count)
     seq = dict.fromkeys(rooms, 0)
     for low in range(0, count, 1000):
-        messages, entries = [], []
+        messages = []
         for n in range(low, min(count, low + 1000)):
             room = rooms[n % len(rooms)]
             seq[room] += 1
             text = sentence(rng) + (f" {RARE}" if n in rare else "")
             t = start + timedelta(seconds=n)
-            messages.append({"room": room, "id": seq[room], "ev": seq[room] + 1, "u": USER, "m": text, "t": t})
-            entries.append(entry(room, seq[room], text, USER, n + 1))
+            doc = {"room": room, "id": seq[room], "ev": seq[room] + 1, "u": USER, "m": text, "t": t, "act": n + 1}
+            messages.append({**doc, **fields(text)})
         db.messages.insert_many(messages)
-        db.terms.insert_many(entries)
     db.words.insert_many([{"w": w} for w in WORDS + [RARE]])
     db.counters.update_one({"_id": "activity"}, {"$set": {"n": count}}, upsert=True)
     for room in rooms:
