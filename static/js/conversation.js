@@ -1,5 +1,6 @@
 // One open room: its heading, and the parts that make the conversation — the message list, the
-// history pager, the live stream, pending sends and uploads — joined by small callbacks.
+// history pager, the live stream, pending sends and uploads — joined by small callbacks. It opens at
+// the newest messages, or (a search result) around one message, which it shows lit up.
 import { OFFLINE, api, apiError } from "chat/api";
 import { $, plural } from "chat/dom";
 import { HistoryPager } from "chat/history_pager";
@@ -23,23 +24,31 @@ const roomError = $("room-error");
 export class Conversation {
   /**
    * lost(reason): the room went away under us; changed(): someone came or went (the room list may differ);
-   * read(): the reader's marker moved (unread counts changed); updated(changes): the room was renamed or changed.
+   * read(): the reader's marker moved (unread counts changed); updated(changes): the room was renamed or changed;
+   * latest(): the reader asks for the newest messages while the page holds older ones. `at`: open around this id.
    */
-  constructor(room, user, { lost, changed, read, updated }) {
+  constructor(room, user, { lost, changed, read, updated, latest }, at = null) {
     this.roomid = room.roomid;
     this.user = user;
+    this.at = at;
     this.events = { lost, changed, updated };
     this.lifetime = new Lifetime();
     this.typing = new TypingIndicator(user, this.lifetime);
     const path = encodeURIComponent(room.roomid);
     this.marker = new ReadMarker(path, room.read || 0, this.lifetime, { moved: () => read() });
     this.messages = new MessageList(user, { inserted: (item, message, mine) => this.marker.watch(item, message, mine) });
-    this.scroll = new ScrollKeeper({ nearTop: () => this.history.loadOlder() });
+    this.scroll = new ScrollKeeper({
+      nearTop: () => this.history.loadOlder(),
+      nearBottom: () => this.history.loadNewer(),
+      latest: () => latest(),
+    });
     this.history = new HistoryPager({
       fetchPage: (query) => this.fetchPage(path, query),
       messages: this.messages,
       scroll: this.scroll,
       failed: (text) => { roomError.textContent = text; },
+      // Live messages were held back while newer history was missing: fetch any that fell in between.
+      reachedEnd: () => this.history.catchUp(this.messages.newest, (message) => this.receive(message)).catch(() => {}),
     });
     this.stream = new LiveStream(path, this.lifetime, {
       on: {
@@ -57,8 +66,11 @@ export class Conversation {
           ? this.lost(`You were removed from “${this.name}”.`)
           : this.note("removed", event)),
       },
-      newest: () => this.messages.newest,
-      catchUp: () => this.history.catchUp(this.messages.newest, (message) => this.receive(message)),
+      // Opened around an older message, the stream starts at the present; the history between comes by paging.
+      newest: () => (this.history.atEnd ? this.messages.newest : null),
+      catchUp: () => (this.history.atEnd
+        ? this.history.catchUp(this.messages.newest, (message) => this.receive(message))
+        : this.fetchPage(path, { after: this.messages.newest, limit: 1 }).then((logs) => logs !== null)),
     });
     this.pending = new PendingSends(path, user, this.lifetime, {
       added: () => this.scroll.toBottom(),
@@ -98,10 +110,19 @@ export class Conversation {
   /** The newest message id the page knows: as many messages as the room has had (ids count from 1). */
   get messageCount() { return this.messages.newest; }
 
+  /** Whether the page holds the room's newest message (not so while reading around a search result). */
+  get atLatest() { return this.history.atEnd; }
+
   async start() {
     try {
-      if (!(await this.history.loadLatest())) return;
-      this.marker.divide($("message-list"));
+      if (this.at) {
+        if (!(await this.history.loadAround(this.at))) return;
+        this.show(this.at);
+        this.history.fillScreen();
+      } else {
+        if (!(await this.history.loadLatest())) return;
+        this.marker.divide($("message-list"));
+      }
     } catch (error) {
       roomError.textContent = error instanceof TypeError ? OFFLINE : String(error.message);
       this.lifetime.later(() => this.start(), this.stream.backoff());
@@ -125,6 +146,7 @@ export class Conversation {
 
   /** A message from the stream or our own post; one beyond the next id makes us fetch what lies between. */
   receive(message) {
+    if (!this.history.atEnd) return; // it comes with the newer pages
     const newest = this.messages.newest;
     if (!this.messages.insert(message)) return;
     this.typing.stopped(message.u);
@@ -167,7 +189,20 @@ export class Conversation {
       else await this.history.loadOlder();
       if (this.lifetime.closed) return;
     }
+    this.light(this.messages.item(id));
+  }
+
+  /** A search result: the message scrolled to the middle, lit up, and marked until another is shown. */
+  show(id) {
     const item = this.messages.item(id);
+    if (!item) return false;
+    for (const other of document.querySelectorAll("#message-list .found")) other.classList.remove("found");
+    item.classList.add("found");
+    this.light(item);
+    return true;
+  }
+
+  light(item) {
     if (!item) return;
     item.scrollIntoView({ block: "center" });
     item.classList.remove("highlight");

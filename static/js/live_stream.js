@@ -10,7 +10,7 @@ function setConnection(text, kind) {
 }
 
 export class LiveStream {
-  /** on: {message, edit, delete, react, enter, leave, deleted, typing, invite, updated, removed}; newest() -> the id to resume after; catchUp() -> false if gone. */
+  /** on: {message, edit, delete, react, enter, leave, deleted, typing, invite, updated, removed}; newest() -> the id to resume after (null: now); catchUp() -> false if gone. */
   constructor(path, lifetime, { on, newest, catchUp }) {
     this.path = path;
     this.lifetime = lifetime;
@@ -31,7 +31,9 @@ export class LiveStream {
   }
 
   connect() {
-    const source = new EventSource(`/v1/events/${this.path}?after=${encodeURIComponent(this.lastId || this.newest())}`);
+    const after = this.lastId || this.newest(); // null: from the present on
+    const query = after === null ? "" : `?after=${encodeURIComponent(after)}`;
+    const source = new EventSource(`/v1/events/${this.path}${query}`);
     this.source = source;
     const data = (handler) => (event) => {
       if (event.lastEventId) this.lastId = event.lastEventId;
