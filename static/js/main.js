@@ -47,7 +47,8 @@ function setNotice(text) {
 function openRoom(room, at = null) {
   stats.close();
   const there = conv && conv.roomid === room.roomid;
-  if (!there || (at && !conv.show(at))) {
+  // Anew: another room, a result not loaded, or the room list's click on a room read around an old message.
+  if (!there || (at ? !conv.show(at) : !conv.atLatest)) {
     if (conv) conv.close();
     conv = new Conversation(room, user, {
       lost: (reason) => { closeRoom(reason); rooms.refresh(); },
