@@ -51,7 +51,8 @@ def main() -> None:
             rooms = [store.rooms.create("bench@example.com", f"room {n}") for n in range(20)]
             search = store.messages._search
             if not args.cold:
-                search.learn(WORDS)  # a service that has run a while has its vocabulary (see README)
+                for low in range(0, len(WORDS), 2000):  # a service that has run a while has its vocabulary
+                    search.learn(WORDS[low : low + 2000])  # (in batches a loaded machine answers within the timeout)
             rate(store, rooms, 2, args.threads)  # warm-up
             results = {"without index": [], "with index": []}
             for label, index in [("without index", None), ("with index", search)] * args.rounds:
