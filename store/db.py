@@ -49,6 +49,9 @@ INDEXES = {
 }
 
 
+# A message's search terms and positions (store/search.py), which only a search reads.
+WITHOUT_TERMS = {"k": 0, "p": 0}
+
 # An acknowledged write is on disk: in the journal of a majority of the replica set. Transactions
 # inherit it (their commitTransaction carries it), and so does every write outside one.
 DURABLE_WRITES = {"w": "majority", "journal": True}

@@ -1,4 +1,4 @@
-"""Search: GET /v1/search over the terms on each message (privacy, languages, phrases, prefixes, paging, consistency)."""
+"""Search: GET /v1/search over the terms on each message (privacy, languages, phrases, prefixes, paging, edits)."""
 
 from urllib.parse import quote
 
