@@ -67,9 +67,7 @@ class Store:
         self.timeline = Timeline(self.db, functools.partial(render_messages, self.db))
         self.attention = Attention(self.db)
         self.search = Search(self.db)
-        self.rooms = Rooms(
-            self.db, self.activity, self.bus, self.timeline, self.attention, self.search, self.feed, self.users.names
-        )
+        self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline, self.attention, self.feed, self.users.names)
         self.invites = Invites(self.db, self.rooms, self.timeline, self.bus, self.limiter, self.feed)
         self.presence: Presence = RedisPresence(self.redis) if self.redis else MemoryPresence()
         self.messages = Messages(

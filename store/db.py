@@ -27,13 +27,13 @@ INDEXES = {
         ([("room", ASC), ("id", ASC)], {"unique": True}),
         ([("room", ASC), ("ev", ASC)], {}),
         ([("room", ASC), ("c", ASC)], {}),
+        # Search (store/search.py): a message's terms `k` are an array, so (k, act) is a multikey index.
+        ([("k", ASC), ("act", ASC)], {}),
         (
             [("room", ASC), ("u", ASC), ("cid", ASC)],
             {"unique": True, "partialFilterExpression": {"cid": {"$type": "string"}}},
         ),
     ],
-    # Search (store/search.py): one entry per message; `k` is an array, so (k, s) is a multikey index.
-    "terms": [([("k", ASC), ("s", ASC)], {}), ([("r", ASC), ("i", ASC)], {"unique": True})],
     "words": [([("w", ASC)], {"unique": True})],
     "events": [([("room", ASC), ("ev", ASC)], {"unique": True})],
     "reads": [([("u", ASC)], {}), ([("room", ASC)], {})],
@@ -51,6 +51,9 @@ INDEXES = {
     "resets": [([("hash", ASC)], {}), ([("expires", ASC)], {"expireAfterSeconds": 0})],
 }
 
+
+# A message's search terms and positions (store/search.py), which only a search reads.
+WITHOUT_TERMS = {"k": 0, "p": 0}
 
 # An acknowledged write is on disk: in the journal of a majority of the replica set. Transactions
 # inherit it (their commitTransaction carries it), and so does every write outside one.

@@ -270,11 +270,11 @@ class Messages:
             mentions = mentioned(text, room.get("members", []), user)
             if mentions:
                 doc["mentions"] = mentions
+            if self._search is not None:  # the terms commit with the text (bench/search_post.py measures it off)
+                doc.update(self._search.fields(text))
             self._db.messages.insert_one(doc, session=session)
             self._attention.mention(session, roomid, doc["id"], mentions, t)
             self._attention.move(session, roomid, user, doc["id"], t)  # one's own message is read
-            if self._search is not None:  # the index commits with the text (bench/search_post.py measures it off)
-                self._search.index(session, roomid, doc["id"], text, user, entry)
             return doc, room.get("changed", 0)
 
         try:
@@ -310,15 +310,16 @@ class Messages:
                 raise Unchanged(render_messages(self._db, roomid, [doc], session)[0])
             update = {"m": text, "edited": t, "c": room["changed"]}
             mentions = self._mentions_after_edit(session, roomid, doc, text)
-            if self._search is not None:
-                self._search.reindex(session, roomid, message_id, text)
+            index = self._search.fields(text) if self._search is not None else {}
             self._db.messages.update_one(
                 {"_id": doc["_id"]},
-                {"$set": {**update, "mentions": mentions}}
+                {"$set": {**update, **index, "mentions": mentions}}
                 if mentions
-                else {"$set": update, "$unset": {"mentions": ""}},
+                else {"$set": {**update, **index}, "$unset": {"mentions": ""}},
                 session=session,
             )
+            if self._search is not None:  # the words only the old text had leave the vocabulary
+                self._search.forget(session, set(doc.get("k", ())) - set(index["k"]))
             if "act" in doc:  # the activity log shows the message as it stands
                 self._db.activity.update_one({"_id": doc["act"]}, {"$set": {"m": text}}, session=session)
             doc = {**doc, **update}
@@ -341,18 +342,18 @@ class Messages:
                 {"_id": doc["_id"]},
                 {
                     "$set": {"deleted": True, "c": room["changed"]},
-                    "$unset": {"m": "", "edited": "", "reactions": "", "mentions": ""},
+                    "$unset": {"m": "", "edited": "", "reactions": "", "mentions": "", "k": "", "p": ""},
                 },
                 session=session,
             )
             # Neither unread nor a mention any more: the room keeps the ids of its deleted messages.
             self._attention.unmention(session, roomid, message_id)
-            if self._search is not None:
-                self._search.unindex(session, roomid, message_id)
+            if self._search is not None:  # out of results with its terms; its words no other message has go too
+                self._search.forget(session, set(doc.get("k", ())))
             self._db.rooms.update_one({"_id": roomid}, deleted_update(message_id), session=session)
             if "act" in doc:
                 self._db.activity.update_one({"_id": doc["act"]}, {"$set": {"m": ""}}, session=session)
-            doc = {k: v for k, v in doc.items() if k not in ("m", "edited", "reactions", "mentions")}
+            doc = {k: v for k, v in doc.items() if k not in ("m", "edited", "reactions", "mentions", "k", "p")}
             doc.update(deleted=True, c=room["changed"])
             return doc, tombstone(doc), "delete", tombstone(doc)
 
@@ -456,7 +457,6 @@ class Messages:
                 self._db.messages.update_many(
                     {"room": roomid, "u": user}, {"$set": {"u": ghost, "c": room["changed"]}}, session=session
                 )
-                self._db.terms.update_many({"r": roomid, "u": user}, {"$set": {"u": ghost}}, session=session)
 
         with self._room_locks.hold(roomid):
             atomic(self._db, work)

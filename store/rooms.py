@@ -62,13 +62,10 @@ def public_room(doc: dict) -> dict:
 class Rooms:
     """Every transition is one conditional update inside a transaction with its activity entry and event."""
 
-    def __init__(
-        self, db, activity, bus: Bus, timeline: Timeline, attention: Attention, search, feed: Feed, names=None
-    ):
+    def __init__(self, db, activity, bus: Bus, timeline: Timeline, attention: Attention, feed: Feed, names=None):
         self._attention = attention
         self._feed = feed
         self._db = db
-        self._search = search
         self._activity = activity
         self._bus = bus
         self._timeline = timeline
@@ -269,7 +266,6 @@ class Rooms:
         self._db.links.delete_many({"room": roomid})
         self._timeline.drop_room(roomid)
         self._attention.forget(None, roomid)
-        self._search.drop_room(roomid)
         self._bus.publish(roomid, Event("deleted", {"roomid": roomid, "t": iso(t)}, None, None))
         if unlisted:
             self._feed.publish(unlisted)

@@ -1500,3 +1500,89 @@ def test_account_screenshots(pages, embedded_live, artifacts, scheme, size):
     page.keyboard.press("Enter")
     expect(page.locator("#reset-again")).to_be_visible()
     shot(page, "used-link")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_search_finds_a_cjk_message_and_opens_it_in_context(pages, live, artifacts, scheme, size):
+    """Ann posts in Chinese; Bob presses /, types part of it, picks the result with the keyboard, and reads
+    around it: search-<size>-<scheme>-<results|opened|newest>.png."""
+    viewport = DESKTOP if size == "desktop" else PHONE
+
+    def shot(page, what):
+        page.screenshot(path=artifacts / f"search-{size}-{scheme}-{what}.png")
+
+    ann = pages.open(viewport=viewport, color_scheme=scheme)
+    register(ann, "ann@example.com")
+    ann.get_by_label("New room").fill("Trip planning")  # on a phone the room list gives way to the room
+    ann.get_by_role("button", name="Create", exact=True).click()
+    expect(ann.locator("#room-title")).to_have_text("Trip planning")
+    roomid = room_id(ann)
+    path = f"/v1/logs/{roomid}"
+    ann_api = api_user(live, "ann@example.com")
+    bob_api = new_member(live, "bob@example.com", roomid)
+    for n in range(1, 61):
+        (ann_api if n % 3 else bob_api).post_json(path, {"m": f"Older note {n} about the itinerary"}, status=201)
+    send(ann, "我们明天去北京出差，记得带护照 **passport**")
+    for n in range(1, 61):
+        (bob_api if n % 2 else ann_api).post_json(path, {"m": f"Later note {n}"}, status=201)
+    bob = pages.open(viewport=viewport, color_scheme=scheme)
+    log_in(bob, "bob@example.com")
+    expect(bob.locator("#my-rooms .room-item", has_text="Trip planning")).to_be_visible()
+    bob.keyboard.press("/")
+    expect(bob.get_by_label("Search messages")).to_be_focused()
+    bob.keyboard.type("京出")  # a CJK substring in the middle of the text
+    result = bob.locator("#search-results .search-result")
+    expect(result).to_have_count(1)
+    expect(result.locator("mark")).to_have_text("京出")
+    expect(result).to_contain_text("Trip planning")
+    expect(result.locator(".search-author")).to_have_text("ann")
+    expect(result.locator("time")).to_be_visible()
+    bob.keyboard.press("ArrowDown")
+    expect(result).to_have_attribute("aria-selected", "true")
+    shot(bob, "results")
+    bob.keyboard.press("Enter")
+    expect(bob.locator("#search-panel")).to_be_hidden()
+    expect(bob.locator("#room-title")).to_have_text("Trip planning")
+    found = bob.locator("#message-list .message.found")
+    expect(found).to_contain_text("北京出差")
+    expect(found).to_have_class(re.compile("highlight"))
+    expect(found).to_be_in_viewport()
+    expect(message(bob, "Older note 59 about")).to_have_count(1)  # history above
+    expect(message(bob, re.compile(r"^Later note 2$"))).to_have_count(1)  # and below
+    expect(message(bob, re.compile(r"^Older note 1 about"))).to_have_count(0)
+    expect(message(bob, "Later note 60")).to_have_count(0)
+    expect(bob.get_by_role("button", name="Latest messages")).to_be_visible()
+    bob.mouse.move(0, 0)
+    shot(bob, "opened")
+    # Scrolling down loads newer pages up to the newest; then live messages show again.
+    for _ in range(20):
+        if message(bob, "Later note 60").count():
+            break
+        bob.locator("#messages").evaluate("b => b.scrollTop = b.scrollHeight")
+        bob.wait_for_timeout(250)
+    bob.locator("#messages").evaluate("b => b.scrollTop = b.scrollHeight")
+    expect(message(bob, "Later note 60")).to_be_in_viewport()
+    ann_api.post_json(path, {"m": "back to the present"}, status=201)
+    expect(bodies(bob).last).to_have_text("back to the present")
+    expect(bob.get_by_role("button", name="Latest messages")).to_be_hidden()
+    shot(bob, "newest")
+    # Scrolling up loads older pages back to the start.
+    for _ in range(20):
+        if bob.locator("#history-start").is_visible():
+            break
+        bob.locator("#messages").evaluate("b => b.scrollTop = 0")
+        bob.wait_for_timeout(250)
+    expect(message(bob, re.compile(r"^Older note 1 about"))).to_have_count(1)
+    assert sorted(
+        int(i) for i in bob.locator("#message-list .message").evaluate_all("items => items.map((m) => m.dataset.id)")
+    ) == list(range(1, 123))  # each message once, none missing
+    # "/" is a character in a text field; Escape closes the results.
+    if size == "desktop":
+        bob.get_by_label("Message", exact=True).fill("")
+        bob.get_by_label("Message", exact=True).press("/")
+        expect(bob.get_by_label("Message", exact=True)).to_have_value("/")
+        bob.get_by_label("Search messages").click()
+        expect(bob.locator("#search-panel")).to_be_visible()
+        bob.keyboard.press("Escape")
+        expect(bob.locator("#search-panel")).to_be_hidden()

@@ -2,6 +2,20 @@
 <div id="app" class="app" data-image-base="{{image_base}}" data-image-max-bytes="{{image_max_bytes}}" data-me="{{me}}">
   <header class="topbar">
     <h1 class="brand"><span class="brand-mark" aria-hidden="true"></span>chat</h1>
+    <form id="search-form" class="search" role="search" hidden>
+      <label for="search-input" class="visually-hidden">Search messages</label>
+      <svg class="search-icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false"><path fill="currentColor" d="M10 3a7 7 0 0 1 5.6 11.2l4.6 4.6-1.4 1.4-4.6-4.6A7 7 0 1 1 10 3zm0 2a5 5 0 1 0 0 10 5 5 0 0 0 0-10z"/></svg>
+      <input id="search-input" type="search" placeholder="Search messages" autocomplete="off" maxlength="200"
+             role="combobox" aria-expanded="false" aria-controls="search-results" aria-autocomplete="list"
+             aria-describedby="search-hint">
+      <kbd class="search-key" title="Press / to search">/</kbd>
+      <p id="search-hint" class="visually-hidden">Results show as you type. Up and Down pick one, Enter opens it, Escape closes the results.</p>
+      <div id="search-panel" class="search-panel" hidden>
+        <p id="search-status" class="hint small search-status" role="status"></p>
+        <ul id="search-results" class="search-results" role="listbox" aria-label="Search results"></ul>
+        <button id="search-more" type="button" class="ghost older" hidden>More results</button>
+      </div>
+    </form>
     <nav id="account" class="account" aria-label="Account" hidden>
       <button id="profile-button" type="button" class="ghost person-button" title="Your profile" aria-haspopup="dialog">
         <span id="my-avatar"></span><span id="whoami" class="whoami"></span>
@@ -127,6 +141,7 @@
           <p id="history-start" class="history-start hint small" hidden>This is the beginning of the room.</p>
           <button id="older-button" type="button" class="ghost older" hidden>Load older messages</button>
           <ol id="message-list" class="message-list"></ol>
+          <button id="newer-button" type="button" class="ghost older" hidden>Load newer messages</button>
           <ol id="pending-list" class="message-list" aria-label="Not sent yet"></ol>
         </div>
         <button id="jump-button" type="button" class="jump" hidden>New messages &darr;</button>

@@ -16,6 +16,7 @@ import { ProfileEditor } from "chat/profile_editor";
 import { startNotifications } from "chat/notifications";
 import { RoomList } from "chat/room_list";
 import { RoomSettings } from "chat/room_settings";
+import { SearchBox } from "chat/search_box";
 import { SessionList } from "chat/session_list";
 import { StatsView } from "chat/stats_view";
 import { titleRoom, titleUnread } from "chat/title";
@@ -47,16 +48,19 @@ function setNotice(text) {
   show($("room-notice"), Boolean(text));
 }
 
-/** Open one of our rooms. */
-function openRoom(room) {
+/** Open one of our rooms: at its newest messages, or around message `at` (a search result), lit up. */
+function openRoom(room, at = null) {
   stats.close();
-  if (!conv || conv.roomid !== room.roomid) {
+  const there = conv && conv.roomid === room.roomid;
+  // Anew: another room, a result not loaded, or the room list's click on a room read around an old message.
+  if (!there || (at ? !conv.show(at) : !conv.atLatest)) {
     if (conv) conv.close();
     conv = new Conversation(room, user, {
       lost: (reason) => { closeRoom(reason); rooms.refresh(); },
       changed: roomChanged,
       updated: roomChanged,
-    });
+      latest: () => reopenAtLatest(),
+    }, at);
     history.replaceState(null, "", `#room=${encodeURIComponent(room.roomid)}`);
   }
   setNotice("");
@@ -65,7 +69,25 @@ function openRoom(room) {
   app.classList.add("in-room");
   rooms.markCurrent(room.roomid);
   describeRoom(room);
-  $("message-input").focus();
+  // A result opened by keyboard: the conversation takes the keys (arrows scroll), without a ring round it all.
+  if (at) $("messages").focus({ preventScroll: true, focusVisible: false });
+  else $("message-input").focus();
+}
+
+/** The open room, read around an older message, anew at its newest messages. */
+function reopenAtLatest() {
+  if (!conv || !rooms.joined.has(conv.roomid)) return;
+  const room = rooms.joined.get(conv.roomid);
+  conv.close();
+  conv = null;
+  openRoom(room);
+}
+
+/** A search result: its room, at that message (the room list may not know a room joined a moment ago). */
+async function openResult(result) {
+  if (!rooms.joined.has(result.roomid)) await rooms.refresh();
+  if (rooms.joined.has(result.roomid)) openRoom(rooms.joined.get(result.roomid), result.message.id);
+  else setNotice("That message is in a room you are no longer in.");
 }
 
 /** Close the open room (if any) and say why above the room list. */
@@ -112,10 +134,12 @@ const invites = new InviteDialog({ room: () => openedRoom });
 startTypingNotices({ roomid: () => conv && conv.roomid });
 
 const stats = new StatsView({ user: () => user, roomName: (roomid) => rooms.name(roomid) });
+const search = new SearchBox({ open: (result) => openResult(result), roomName: (roomid) => rooms.name(roomid) });
 
 startComposer({
   send: (text) => {
     if (!conv) return false;
+    if (!conv.atLatest) reopenAtLatest(); // one's own message goes below the newest, so show those
     conv.send(text);
     return true;
   },
@@ -181,6 +205,7 @@ const auth = startAuth({
     user = who;
     profile.start(who);
     invitations.start(who);
+    search.start();
     rooms.start(who);
     // The room in the address opens once the stream's first listing says it is ours.
     wanted = new URLSearchParams(location.hash.slice(1)).get("room");
@@ -193,6 +218,7 @@ const auth = startAuth({
   signedOut: () => {
     stream.stop();
     stats.close();
+    search.stop();
     closeRoom("");
     rooms.stop();
     invitations.stop();
