@@ -44,7 +44,7 @@ class Listener:
         self.buffer = b""
         self.status = None
         self.ready = False  # the `retry:` block arrived: the stream is registered
-        self.received: list[tuple[int, str, float]] = []  # (id, text, receipt time)
+        self.received: list[tuple[str | None, int, str, float]] = []  # (roomid on a user stream, id, text, receipt)
 
     def feed(self, now: float) -> bool:
         """Read what is there; False when the server closed the stream."""
@@ -64,7 +64,7 @@ class Listener:
             data_line = next((line for line in block.split(b"\n") if line.startswith(b"data: ")), None)
             if b"event: message" in block and data_line:
                 message = json.loads(data_line[6:])
-                self.received.append((message["id"], message["m"], now))
+                self.received.append((message.get("roomid"), message["id"], message["m"], now))
         return True
 
 
@@ -145,10 +145,10 @@ def run(
     read_all(listeners, lambda: False, 1.0)  # anything extra (a duplicate) would arrive now
     latencies, lost, duplicated = [], 0, 0
     for listener in listeners:
-        ids = [message_id for message_id, _, _ in listener.received]
+        ids = [message_id for _, message_id, _, _ in listener.received]
         lost += messages - len(set(ids))
         duplicated += len(ids) - len(set(ids))
-        latencies += [(at - sent[text]) * 1000 for _, text, at in listener.received if text in sent]
+        latencies += [(at - sent[text]) * 1000 for _, _, text, at in listener.received if text in sent]
         listener.sock.close()
     return {
         "listeners": count,
@@ -162,6 +162,32 @@ def run(
     }
 
 
+def start_web(mongo_uri: str, redis_url: str, **env: str) -> tuple[subprocess.Popen, int]:
+    """One web process as the Procfile runs it, with limits a bench needs; (process, port) once it listens."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "MONGODB_URI": mongo_uri,
+        "REDIS_URL": redis_url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "DATA_DIR": tempfile.mkdtemp(prefix="chat-fanout-"),
+        "STREAMS_PER_USER": str(STREAMS_PER_USER),
+        "RATE_REGISTER": "100000/3600",
+        "RATE_MESSAGES": "100000/10",
+        "MALLOC_ARENA_MAX": "2",  # as the Procfile
+        "PYTHONPATH": str(ROOT),
+        **env,
+    }
+    log_path = Path(env["DATA_DIR"]) / "web.log"
+    web = subprocess.Popen(
+        [sys.executable, "chat.py"], cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT
+    )
+    print(f"server log: {log_path}", file=sys.stderr)
+    wait_for_port(port, web, "chat.py")
+    return web, port
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--listeners", default="100,500,1000")
@@ -171,27 +197,8 @@ def main() -> None:
     counts = [int(c) for c in args.listeners.split(",")]
     raise_open_files_limit(max(counts) + 256)
     mongo, redis_server = Mongo(), Redis()
-    port = free_port()
-    env = {
-        **os.environ,
-        "MONGODB_URI": mongo.uri("bench_fanout"),
-        "REDIS_URL": redis_server.url,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "DATA_DIR": tempfile.mkdtemp(prefix="chat-fanout-"),
-        "STREAMS_PER_USER": str(STREAMS_PER_USER),
-        "RATE_REGISTER": "100000/3600",
-        "RATE_MESSAGES": "100000/10",
-        "MALLOC_ARENA_MAX": "2",  # as the Procfile
-        "PYTHONPATH": str(ROOT),
-    }
-    log_path = Path(env["DATA_DIR"]) / "web.log"
-    web = subprocess.Popen(
-        [sys.executable, "chat.py"], cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT
-    )
-    print(f"server log: {log_path}", file=sys.stderr)
+    web, port = start_web(mongo.uri("bench_fanout"), redis_server.url)
     try:
-        wait_for_port(port, web, "chat.py")
         base = f"http://127.0.0.1:{port}"
         users, emails = [], []
         for i in range(USERS):

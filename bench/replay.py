@@ -1,7 +1,7 @@
 """Replaying missed events: a stream resumed from the start of a room with 1,000 and 10,000 events.
 
 The timeline mixes messages (one in ten a reply), edits, reactions, enters and leaves. The replay is the
-stream's own code (routes.events.Position: bounded pages of positions, each read and sent before the
+stream's own code (routes.sse.Position: bounded pages of positions, each read and sent before the
 next), consumed as a client would; time and peak Python memory (tracemalloc) per size, and the ratio.
 
 Usage: .venv/bin/python -m bench.replay [--small 1000] [--large 10000]
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from chat import create_app
-from routes.events import Position
+from routes.sse import Position, frames
 from scripts.servers import Mongo
 from settings import Settings
 from store.db import iso
@@ -59,11 +59,11 @@ def fill(db, roomid: str, events: int) -> None:
 
 def consume(store, roomid: str, last: int) -> tuple[int, int]:
     """Events and bytes sent by a replay of everything after position 0."""
-    sent = frames = 0
-    for chunk in Position(store.timeline, roomid, 0).through(last):
+    sent = count = 0
+    for chunk in frames(Position(store.timeline, roomid, 0).pages(last)):
         sent += len(chunk.encode())
-        frames += chunk.count("\n\n")
-    return frames, sent
+        count += chunk.count("\n\n")
+    return count, sent
 
 
 def replay(store, roomid: str, last: int) -> tuple[float, int, int, int]:
@@ -95,7 +95,7 @@ def main() -> None:
             fill(store.db, roomid, size)
             replay(store, roomid, size + 1)  # warm up
             rows.append((size, *replay(store, roomid, size + 1)))
-        print(f"cores: {os.cpu_count()}; replay from the start through routes.events.Position, pages of positions")
+        print(f"cores: {os.cpu_count()}; replay from the start through routes.sse.Position, pages of positions")
         print(f"{'events':>8}{'sent':>8}{'seconds':>10}{'events/s':>10}{'peak MiB':>10}{'MB sent':>9}")
         for size, seconds, peak, frames, sent in rows:
             print(

@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--cold", action="store_true", help="start with an empty vocabulary cache")
+    parser.add_argument("--cold", action="store_true", help="start with an empty vocabulary")
     args = parser.parse_args()
     mongo = Mongo()
     try:
@@ -51,7 +51,8 @@ def main() -> None:
             rooms = [store.rooms.create("bench@example.com", f"room {n}") for n in range(20)]
             search = store.messages._search
             if not args.cold:
-                search._learn(WORDS)  # a process that has run a while knows its vocabulary (see README)
+                for low in range(0, len(WORDS), 2000):  # a service that has run a while has its vocabulary
+                    search.learn(WORDS[low : low + 2000])  # (in batches a loaded machine answers within the timeout)
             rate(store, rooms, 2, args.threads)  # warm-up
             results = {"without index": [], "with index": []}
             for label, index in [("without index", None), ("with index", search)] * args.rounds:

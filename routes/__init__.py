@@ -15,10 +15,27 @@ from routes import (
     rooms,
     search,
     stats,
+    user_stream,
 )
 
 
 def register_all(app) -> None:
-    areas = (pages, docs, auth, people, rooms, members, logs, events, stats, images, attention, search, push, hooks)
+    areas = (
+        pages,
+        docs,
+        auth,
+        people,
+        rooms,
+        members,
+        logs,
+        events,
+        stats,
+        images,
+        attention,
+        search,
+        push,
+        hooks,
+        user_stream,
+    )
     for area in areas:
         area.register(app)

@@ -25,7 +25,11 @@ def mark_read(roomid):
     if not isinstance(message_id, int) or isinstance(message_id, bool) or not 0 <= message_id <= ID_MAX:
         fail(400, f"id must be a message id (a whole number from 0 to {ID_MAX})")
     try:
-        return {"read": store().attention.mark(user, roomid, message_id)}
+        read = store().attention.mark(user, roomid, message_id)
+        # The user's other pages hear the new counts on their streams.
+        for room in store().rooms.joined(user, roomid):
+            store().feed.tell(user, "read", {k: room[k] for k in ("roomid", "read", "unread", "mentions")})
+        return {"read": read}
     except RoomGone:
         fail(404, "no such room")
     except NotMember:

@@ -174,14 +174,19 @@ def session_token() -> str | None:
     return None
 
 
-def current_user() -> str:
-    """The logged-in user's id; 401 without a live session."""
+def signed_in_user() -> str | None:
+    """The logged-in user's id, None without a live session (looked up once per request)."""
     if "chat.user" not in request.environ:
         token = session_token()
         found = store().sessions.lookup(token) if token else None
         request.environ["chat.user"] = found["u"] if found else None
         request.environ["chat.session"] = found["_id"] if found else None
-    user = request.environ["chat.user"]
+    return request.environ["chat.user"]
+
+
+def current_user() -> str:
+    """The logged-in user's id; 401 without a live session."""
+    user = signed_in_user()
     if user is None:
         fail(401, "log in first")
     return user

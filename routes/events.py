@@ -1,58 +1,13 @@
 """Server-Sent Events: a room's timeline as it happens, resumable from any event id it sent."""
 
-import json
-import random
-import time
+from bottle import request
 
-from bottle import request, response
-
-from routes.common import current_user, fail, settings, store, too_many
+from routes.common import current_user, fail, settings, store
 from routes.inputs import valid_room_id
+from routes.sse import WAIT_SECONDS, Clock, Position, frame, frames, start_sse, stream_slot
 from store.db import iso, now
-from store.errors import RateLimited, RoomGone
+from store.errors import RoomGone
 from store.timeline import Event, parse_token, token_for
-
-RETRY_MS = 3000  # how soon a browser comes back after a stream ends
-WAIT_SECONDS = 1.0  # how long a stream waits for events before it checks that its client is still there
-PAGE = 500  # positions per database read while replaying or filling a gap
-RESERVED_THREADS = 64  # waitress threads never given to streams, so ordinary requests stay quick
-CHECK_EVERY = 4  # heartbeats between a stream's own look at the room in the database
-SLOT_GRACE_SECONDS = 30  # a stream's slot outlives its longest life by this much
-
-
-def frame(event: str, data: dict, event_id: str | None = None) -> str:
-    """One SSE event; JSON never contains a raw newline, so one data line is enough."""
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
-class Position:
-    """How far a stream has sent a room's timeline: each event goes out once, in position order."""
-
-    def __init__(self, timeline, roomid: str, sent: int):
-        self._timeline = timeline
-        self._roomid = roomid
-        self.sent = sent
-
-    def through(self, high: int):
-        """Frames of the stored events after the last one sent, up to `high`, in bounded pages."""
-        while self.sent < high:
-            top = min(high, self.sent + PAGE)
-            page = self._timeline.between(self._roomid, self.sent + 1, top)
-            self.sent = top
-            if page:
-                yield "".join(frame(e.kind, e.data, e.token) for e in page)
-
-    def live(self, event: Event):
-        """Frames for an event from the bus: those before it that never came (from the database), none twice.
-
-        An event without a position (typing, the room's deletion) is never stored: it goes out as it comes."""
-        if event.position is None:
-            yield frame(event.kind, event.data)
-        elif event.position > self.sent:
-            yield from self.through(event.position - 1)
-            self.sent = event.position
-            yield frame(event.kind, event.data, event.token)
 
 
 def resume_point() -> tuple[int, int | None] | None:
@@ -90,16 +45,8 @@ def ends_stream(event: Event, user: str) -> bool:
 
 
 def event_stream(store, settings, user: str, roomid: str, after, gone):
-    if store.fanout.count() >= settings.web_threads - RESERVED_THREADS:
-        fail(503, "this server holds all the streams it can; retry", {"Retry-After": str(RETRY_MS // 1000)})
-    try:
-        slot = store.streams.open(user, settings.streams_per_user, settings.stream_max_seconds + SLOT_GRACE_SECONDS)
-    except RateLimited as limited:
-        too_many(limited.retry_after, "too many open streams")
     # Listen before reading the newest position: an event committed after that read is then on its way to us.
-    listener = store.fanout.listen(roomid)
-    store.presence.opened(user)
-    try:
+    with stream_slot(store, settings, user, roomid) as listener:
         try:
             newest = store.rooms.position_for(user, roomid)
         except RoomGone:
@@ -109,21 +56,13 @@ def event_stream(store, settings, user: str, roomid: str, after, gone):
         seq, last = newest
         start = last if after is None else store.timeline.position_of(roomid, after, last)
         position = Position(store.timeline, roomid, start)
-        response.content_type = "text/event-stream"
-        response.set_header("Cache-Control", "no-cache")
-        response.set_header("X-Accel-Buffering", "no")
-        # The id line makes even a quiet stream's reconnect carry Last-Event-ID, so nothing falls between.
-        yield f"retry: {RETRY_MS}\nid: {start_token(after, start, seq, last)}\n\n"
-        yield from position.through(last)
-        started = time.monotonic()
-        beat_at = started + settings.heartbeat_seconds
-        check_every = settings.heartbeat_seconds * CHECK_EVERY
-        check_at = started + check_every * random.uniform(0.5, 1.0)  # streams opened together check apart
-        while time.monotonic() - started < settings.stream_max_seconds and not gone():
+        yield start_sse(start_token(after, start, seq, last))
+        yield from frames(position.pages(last))
+        clock = Clock(settings, gone)
+        while clock.running():
             missed, events = listener.wait(WAIT_SECONDS)
-            if missed or time.monotonic() >= check_at:
+            if clock.check_due() or missed:
                 # After a lost subscription, and now and then in case a publish failed: read where the room stands.
-                check_at = time.monotonic() + check_every
                 try:
                     newest = store.rooms.position_for(user, roomid)
                 except RoomGone:
@@ -132,18 +71,12 @@ def event_stream(store, settings, user: str, roomid: str, after, gone):
                     return
                 if newest is None:
                     return  # the user left or was removed
-                yield from position.through(newest[1])
-            for event in events:
-                yield from position.live(event)
+                yield from frames(position.pages(newest[1]))
+            for _, event in events:
+                yield from frames(position.live(event))
                 if ends_stream(event, user):
                     return
-            if time.monotonic() >= beat_at:
-                beat_at = time.monotonic() + settings.heartbeat_seconds
-                yield ": ping\n\n"
-    finally:
-        listener.close()
-        store.presence.closed(user)
-        store.streams.close(user, slot)
+            yield clock.beat()
 
 
 def start_token(after, start: int, seq: int, last: int) -> str:

@@ -11,7 +11,7 @@ import bottle
 import pymongo
 from bottle import response, static_file
 
-from routes.common import images, json_answer, settings, store, wants_json_errors
+from routes.common import images, json_answer, settings, signed_in_user, store, wants_json_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = [str(ROOT / "views")]  # one list object: bottle caches templates by its id
@@ -78,9 +78,16 @@ def index():
     images = image_base()
     urls = module_urls()
     modules = import_map(urls)
+    user = signed_in_user()
+    # Who is signed in, as GET /auth/me says it: the page starts without asking (one round trip fewer).
+    me = ""
+    if user is not None:
+        profile = store().users.profile(user)
+        me = json.dumps({"user": user, "name": profile["name"], "avatar": profile["avatar"]})
     try:
         page = render(
             INDEX_TEMPLATE,
+            me=me,
             title="chat",
             image_base=images,
             image_max_bytes=settings().image_max_bytes,
@@ -92,6 +99,7 @@ def index():
             bottle.abort(404, "the page template is missing")
         raise
     response.set_header("Content-Security-Policy", content_policy(images, (modules,)))
+    response.set_header("Cache-Control", "no-store")  # it names who is signed in
     return page
 
 

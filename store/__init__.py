@@ -12,6 +12,7 @@ from store.attention import Attention
 from store.bus import Bus, MemoryBus, RedisBus
 from store.export import Export
 from store.fanout import Fanout
+from store.feed import Feed
 from store.hooks import Hooks
 from store.invites import Invites
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
@@ -60,16 +61,15 @@ class Store:
         self.fanout = Fanout(self.bus)
         self.streams: StreamSlots = RedisStreams(self.redis) if self.redis else MemoryStreams()
         self.activity = Activity(self.db, on_activity)
-        self.users = Users(self.db, self.activity)
+        self.feed = Feed(self.db, self.bus)
+        self.users = Users(self.db, self.activity, self.feed)
         self.session_cache = SessionCache(self.redis)
         self.sessions = Sessions(self.db, self.activity, session_days, self.session_cache)
         self.timeline = Timeline(self.db, functools.partial(render_messages, self.db))
         self.attention = Attention(self.db)
         self.search = Search(self.db)
-        self.rooms = Rooms(
-            self.db, self.activity, self.bus, self.timeline, self.attention, self.search, self.users.names
-        )
-        self.invites = Invites(self.db, self.rooms, self.timeline, self.bus, self.limiter)
+        self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline, self.attention, self.feed, self.users.names)
+        self.invites = Invites(self.db, self.rooms, self.timeline, self.bus, self.limiter, self.feed)
         self.presence: Presence = RedisPresence(self.redis) if self.redis else MemoryPresence()
         self.messages = Messages(
             self.db, self.activity, self.bus, self.limiter, self.timeline, self.attention, self.search, on_message

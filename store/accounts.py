@@ -1,6 +1,9 @@
 """Leaving for good: an account's deletion, and an admin's deactivation."""
 
+import secrets
+
 from store.errors import StoreError
+from store.messages import GHOST_PREFIX
 
 
 class Accounts:
@@ -16,9 +19,14 @@ class Accounts:
         """End everything of the account; with `erase`, its messages become tombstones and their text
         leaves the activity log. {"rooms_left", "messages_erased"}."""
         self._sessions.end_others(user)
-        erased = self._erase_messages(user) if erase else 0
+        rooms = self._export.rooms_ever(user)
+        erased = self._erase_messages(user, rooms) if erase else 0
         if erase:
             self._db.activity.update_many({"u": user, "act": "message"}, {"$set": {"m": ""}})
+        self._take_back_reactions(user, rooms)
+        ghost = f"{GHOST_PREFIX}{secrets.token_hex(8)}"  # the kept messages' author from now on: not the email
+        for roomid in rooms:
+            self._messages.disown(user, roomid, ghost)
         left = 0
         for roomid in sorted(self._rooms.ids_of(user)):
             try:
@@ -36,11 +44,10 @@ class Accounts:
         self._sessions.end_others(user)  # a login that raced the deletion
         return {"rooms_left": left, "messages_erased": erased}
 
-    def _erase_messages(self, user: str) -> int:
+    def _erase_messages(self, user: str, rooms: list[str]) -> int:
         """Each own message that still has text becomes a tombstone, through the same delete as the route's
         (its event, the cache, unread counts and the activity text follow), read in bounded id ranges."""
         erased = 0
-        rooms = self._export.rooms_ever(user)
         for docs in self._export.own_messages(user, rooms, {"room": 1, "id": 1, "u": 1, "deleted": 1}):
             for doc in docs:
                 if doc.get("deleted"):
@@ -51,6 +58,17 @@ class Accounts:
                 except StoreError:
                     break  # the room went away meanwhile
         return erased
+
+    def _take_back_reactions(self, user: str, rooms: list[str]) -> None:
+        """Every reaction of the user is taken back, through the same change as the route's (an event, the
+        cache): a reaction names its people by email, and the email may come back as someone else."""
+        for docs in self._export.reacted(user, rooms):
+            for doc in docs:
+                for emoji in [r["e"] for r in doc["reactions"] if user in r["u"]]:
+                    try:
+                        self._messages.react(user, doc["room"], doc["id"], emoji, add=False, admin=True)
+                    except StoreError:
+                        break  # the room or the message went away meanwhile
 
     def deactivate(self, userid: str, deactivated: bool) -> None:
         """Deactivate (sessions end, login refused) or reactivate an account; NotFound."""

@@ -9,7 +9,7 @@ one query for all of a user's rooms, reading only their unread ranges, never the
 import re
 from datetime import timedelta
 
-from store.db import atomic, now
+from store.db import WITHOUT_TERMS, atomic, now
 from store.errors import NotMember, RoomGone
 
 # The plain form `@ann@example.com` (not inside a word) and the page's form `<@ann@example.com>`.
@@ -160,7 +160,7 @@ class Attention:
             by_room.setdefault(doc["room"], []).append(doc["id"])
         found = {}
         for roomid, ids in by_room.items():
-            for message in self._db.messages.find({"room": roomid, "id": {"$in": ids}}):
+            for message in self._db.messages.find({"room": roomid, "id": {"$in": ids}}, WITHOUT_TERMS):
                 found[(roomid, message["id"])] = message
         return [found[key] for doc in mentions if (key := (doc["room"], doc["id"])) in found]
 

@@ -28,19 +28,22 @@ INDEXES = {
         ([("room", ASC), ("id", ASC)], {"unique": True}),
         ([("room", ASC), ("ev", ASC)], {}),
         ([("room", ASC), ("c", ASC)], {}),
+        # Search (store/search.py): a message's terms `k` are an array, so (k, act) is a multikey index.
+        ([("k", ASC), ("act", ASC)], {}),
         (
             [("room", ASC), ("u", ASC), ("cid", ASC)],
             {"unique": True, "partialFilterExpression": {"cid": {"$type": "string"}}},
         ),
     ],
-    # Search (store/search.py): one entry per message; `k` is an array, so (k, s) is a multikey index.
-    "terms": [([("k", ASC), ("s", ASC)], {}), ([("r", ASC), ("i", ASC)], {"unique": True})],
     "words": [([("w", ASC)], {"unique": True})],
     "events": [([("room", ASC), ("ev", ASC)], {"unique": True})],
     "reads": [([("u", ASC)], {}), ([("room", ASC)], {})],
     # One document per (message, mentioned user): SecantusDB answers ranges of scalar indexes, not of arrays.
     "mentions": [([("u", ASC), ("t", ASC)], {}), ([("room", ASC), ("id", ASC)], {})],
     "counters": [],
+    # The user streams' feed (store/feed.py): read by number ranges; entries and checkpoints expire.
+    "feed": [([("n", ASC)], {"unique": True}), ([("expires", ASC)], {"expireAfterSeconds": 0})],
+    "checkpoints": [([("expires", ASC)], {"expireAfterSeconds": 0})],
     # Web Push subscriptions: _id is the endpoint's SHA-256; a user's are listed by `u`.
     "push": [([("u", ASC)], {})],
     "stats": [],
@@ -49,6 +52,9 @@ INDEXES = {
     "resets": [([("hash", ASC)], {}), ([("expires", ASC)], {"expireAfterSeconds": 0})],
 }
 
+
+# A message's search terms and positions (store/search.py), which only a search reads.
+WITHOUT_TERMS = {"k": 0, "p": 0}
 
 # An acknowledged write is on disk: in the journal of a majority of the replica set. Transactions
 # inherit it (their commitTransaction carries it), and so does every write outside one.

@@ -25,8 +25,9 @@ def token_hash(token: str) -> str:
 class Invites:
     """Each invitation is one document per (room, user), written in the transaction that records its event."""
 
-    def __init__(self, db, rooms: Rooms, timeline, bus, limiter):
+    def __init__(self, db, rooms: Rooms, timeline, bus, limiter, feed):
         self._db = db
+        self._feed = feed
         self._rooms = rooms
         self._timeline = timeline
         self._bus = bus
@@ -73,6 +74,7 @@ class Invites:
             return False
         if event is not None:
             self._bus.publish(roomid, event)
+            self._feed.tell(target, "invitation", {"roomid": roomid, "by": actor, "t": iso(t)})
         return event is not None
 
     def pending(self, user: str) -> list[dict]:

@@ -15,6 +15,7 @@ from store.errors import BadReply, Forbidden, MessageDeleted, NoMessage, NotMemb
 from store.limits import Limiter
 from store.rooms import member_view, require_room, visible
 from store.timeline import Event, Timeline
+from store.users import DELETED_NAME
 
 
 class KeyedLocks:
@@ -162,6 +163,9 @@ def reference(doc: dict | None, message_id: int) -> dict:
     return {"id": message_id, "u": doc["u"], "m": doc["m"][:REPLY_SNIPPET]}
 
 
+GHOST_PREFIX = "gone:"  # the author id of a deleted account's kept messages (never an email: no "@")
+
+
 def public_message(doc: dict, replied: dict[int, dict] | None = None) -> dict:
     """A stored message as the API shows it now; `replied` holds the messages its reply may name."""
     if doc.get("deleted"):
@@ -169,6 +173,8 @@ def public_message(doc: dict, replied: dict[int, dict] | None = None) -> dict:
     message = {"id": doc["id"], "m": doc["m"], "u": doc["u"], "t": iso(doc["t"])}
     if "bot" in doc:  # posted by a room webhook: `u` is `hook:<id>`, `name` the hook's
         message.update(bot=True, name=doc["bot"])
+    elif doc["u"].startswith(GHOST_PREFIX):  # by an account that was deleted
+        message["name"] = DELETED_NAME
     if "edited" in doc:
         message["edited"] = iso(doc["edited"])
     if doc.get("reactions"):
@@ -264,11 +270,11 @@ class Messages:
             mentions = mentioned(text, room.get("members", []), user)
             if mentions:
                 doc["mentions"] = mentions
+            if self._search is not None:  # the terms commit with the text (bench/search_post.py measures it off)
+                doc.update(self._search.fields(text))
             self._db.messages.insert_one(doc, session=session)
             self._attention.mention(session, roomid, doc["id"], mentions, t)
             self._attention.posted(session, roomid, user, doc["id"], t)  # one's own message is read
-            if self._search is not None:  # the index commits with the text (bench/search_post.py measures it off)
-                self._search.index(session, roomid, doc["id"], text, user, entry)
             return doc, room.get("changed", 0), room.get("push", True)
 
         # Taken before the room's lock, so it overlaps the post ahead instead of queueing behind it (and a
@@ -308,15 +314,16 @@ class Messages:
                 raise Unchanged(render_messages(self._db, roomid, [doc], session)[0])
             update = {"m": text, "edited": t, "c": room["changed"]}
             mentions = self._mentions_after_edit(session, roomid, doc, text)
-            if self._search is not None:
-                self._search.reindex(session, roomid, message_id, text)
+            index = self._search.fields(text) if self._search is not None else {}
             self._db.messages.update_one(
                 {"_id": doc["_id"]},
-                {"$set": {**update, "mentions": mentions}}
+                {"$set": {**update, **index, "mentions": mentions}}
                 if mentions
-                else {"$set": update, "$unset": {"mentions": ""}},
+                else {"$set": {**update, **index}, "$unset": {"mentions": ""}},
                 session=session,
             )
+            if self._search is not None:  # the words only the old text had leave the vocabulary
+                self._search.forget(session, set(doc.get("k", ())) - set(index["k"]))
             if "act" in doc:  # the activity log shows the message as it stands
                 self._db.activity.update_one({"_id": doc["act"]}, {"$set": {"m": text}}, session=session)
             doc = {**doc, **update}
@@ -339,27 +346,27 @@ class Messages:
                 {"_id": doc["_id"]},
                 {
                     "$set": {"deleted": True, "c": room["changed"]},
-                    "$unset": {"m": "", "edited": "", "reactions": "", "mentions": ""},
+                    "$unset": {"m": "", "edited": "", "reactions": "", "mentions": "", "k": "", "p": ""},
                 },
                 session=session,
             )
             # Neither unread nor a mention any more: the room keeps the ids of its deleted messages.
             self._attention.unmention(session, roomid, message_id)
-            if self._search is not None:
-                self._search.unindex(session, roomid, message_id)
+            if self._search is not None:  # out of results with its terms; its words no other message has go too
+                self._search.forget(session, set(doc.get("k", ())))
             self._db.rooms.update_one({"_id": roomid}, deleted_update(message_id), session=session)
             if "act" in doc:
                 self._db.activity.update_one({"_id": doc["act"]}, {"$set": {"m": ""}}, session=session)
-            doc = {k: v for k, v in doc.items() if k not in ("m", "edited", "reactions", "mentions")}
+            doc = {k: v for k, v in doc.items() if k not in ("m", "edited", "reactions", "mentions", "k", "p")}
             doc.update(deleted=True, c=room["changed"])
             return doc, tombstone(doc), "delete", tombstone(doc)
 
         return self._change(user, roomid, message_id, change, admin=admin)
 
-    def react(self, user: str, roomid: str, message_id: int, emoji: str, add: bool) -> dict:
+    def react(self, user: str, roomid: str, message_id: int, emoji: str, add: bool, admin: bool = False) -> dict:
         """Add (or take back) the user's reaction; {"id", "reactions"} as they are now, also for a retry.
 
-        MessageDeleted; TooManyReactions for a 21st distinct emoji."""
+        MessageDeleted; TooManyReactions for a 21st distinct emoji. `admin`: also in a room the user has left."""
 
         def change(session, room, doc, t):
             if doc.get("deleted"):
@@ -388,7 +395,7 @@ class Messages:
             answer = {"id": message_id, "reactions": public_reactions(doc)}
             return doc, answer, "react", {"id": message_id, "emoji": emoji, "added": add, **answer}
 
-        return self._change(user, roomid, message_id, change)
+        return self._change(user, roomid, message_id, change, admin=admin)
 
     def _mentions_after_edit(self, session, roomid: str, doc: dict, text: str) -> list[str]:
         """Who an edited message mentions now, recorded again (the room's members are read only when needed)."""
@@ -436,6 +443,27 @@ class Messages:
         self._cache.put(roomid, [stored(doc)], changed)
         self._bus.publish(roomid, event)
         return answer
+
+    def disown(self, user: str, roomid: str, ghost: str) -> None:
+        """A deleted account's messages in the room take the author id `ghost`, so whoever registers the email
+        again is not their author (cannot edit or delete them, is not shown for them). One transaction: the
+        room's `changed` moves and the messages carry it, so every process's cache reads them again."""
+
+        def work(session):
+            room = self._db.rooms.find_one_and_update(
+                {"_id": roomid},
+                {"$inc": {"changed": 1}},
+                projection={"changed": 1},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            if room is not None:
+                self._db.messages.update_many(
+                    {"room": roomid, "u": user}, {"$set": {"u": ghost, "c": room["changed"]}}, session=session
+                )
+
+        with self._room_locks.hold(roomid):
+            atomic(self._db, work)
 
     def _room_state(self, user: str, roomid: str) -> tuple[int, int] | None:
         """(newest message id, changes so far) for a member, None for anyone else; RoomGone if there is no room."""

@@ -14,6 +14,7 @@ from store.attention import Attention
 from store.bus import Bus
 from store.db import atomic, iso, now
 from store.errors import Conflict, Forbidden, NotFound, NotMember, RoomGone
+from store.feed import Feed
 from store.timeline import Event, Timeline
 
 ROOM_FIELDS = {"name": 1, "n": 1, "created": 1, "active": 1, "visibility": 1, "kind": 1, "owner": 1, "pair": 1}
@@ -61,10 +62,10 @@ def public_room(doc: dict) -> dict:
 class Rooms:
     """Every transition is one conditional update inside a transaction with its activity entry and event."""
 
-    def __init__(self, db, activity, bus: Bus, timeline: Timeline, attention: Attention, search, names=None):
+    def __init__(self, db, activity, bus: Bus, timeline: Timeline, attention: Attention, feed: Feed, names=None):
         self._attention = attention
+        self._feed = feed
         self._db = db
-        self._search = search
         self._activity = activity
         self._bus = bus
         self._timeline = timeline
@@ -103,6 +104,7 @@ class Rooms:
             if pair is not None:
                 room["pair"], room["pairkey"] = pair, pair_key(*pair)
             self._db.rooms.insert_one(room, session=session)
+            listed = public_room(room)
             self._activity.record(user, "create", roomid, session=session, t=t)
             events = [self._timeline.record(session, roomid, room, "enter", user, t)]
             for other in members[1:]:
@@ -114,13 +116,17 @@ class Rooms:
                     session=session,
                 )
                 events.append(self._timeline.record(session, roomid, room, "enter", other, t))
-            return events
+            return events, (self._feed.record(session, "room", listed) if visibility == "public" else None)
 
-        events = atomic(self._db, work)
+        events, listed = atomic(self._db, work)
         self.note_push(roomid, members)
         self._db.counters.update_one({"_id": "rooms-epoch"}, {"$min": {"t": t}}, upsert=True)
         for event in events:
             self._bus.publish(roomid, event)
+        for event in events:  # each member's own stream follows the room from their entering on
+            self._feed.tell(event.data["u"], "joined", {"roomid": roomid, "ev": event.position - 1})
+        if listed:
+            self._feed.publish(listed)
         return roomid
 
     def direct(self, user: str, other: str) -> str:
@@ -178,6 +184,7 @@ class Rooms:
         if event:
             self.note_push(roomid, [user])
             self._bus.publish(roomid, event)
+            self._feed.tell(user, "joined", {"roomid": roomid, "ev": event.position - 1})
         return event is not None
 
     def note_push(self, roomid: str, joined: list[str]) -> None:
@@ -225,12 +232,13 @@ class Rooms:
                 self._activity.record(user, "leave", roomid, session=session, t=t)
                 self._attention.forget(session, roomid, user)
                 return self._timeline.record(session, roomid, left, kind, actor, t, data)
-            if kind == "leave" and self._db.rooms.find_one_and_delete(
-                {"_id": roomid, "members": user, "n": 1}, projection={"_id": 1}, session=session
-            ):
+            deleted = kind == "leave" and self._db.rooms.find_one_and_delete(
+                {"_id": roomid, "members": user, "n": 1}, projection={"visibility": 1}, session=session
+            )
+            if deleted:
                 self._activity.record(user, "leave", roomid, session=session, t=t)
                 self._activity.record(user, "delete", roomid, session=session, t=t)
-                return None
+                return self._unlisted(session, deleted)
             room = require_room(self._db, roomid, session, None if kind == "removed" else user)
             if owner is not None and room.get("owner") != owner:
                 raise Forbidden(roomid)
@@ -240,33 +248,41 @@ class Rooms:
             raise NotMember(roomid)
 
         event = atomic(self._db, work)
-        if event is None:
-            self._drop(roomid, t)
-        else:
-            self._bus.publish(roomid, event)
-        return event is None
+        if event is None or event.kind == "unlisted":
+            self._drop(roomid, t, event)
+            return True
+        self._bus.publish(roomid, event)
+        return False
 
     def delete(self, actor: str, roomid: str) -> None:
         """An admin deletes a room with everything in it; RoomGone if there is none."""
         t = now()
 
         def work(session):
-            if not self._db.rooms.find_one_and_delete({"_id": roomid}, projection={"_id": 1}, session=session):
+            deleted = self._db.rooms.find_one_and_delete({"_id": roomid}, projection={"visibility": 1}, session=session)
+            if not deleted:
                 raise RoomGone(roomid)
             self._activity.record(actor, "delete", roomid, session=session, t=t)
+            return self._unlisted(session, deleted)
 
-        atomic(self._db, work)
-        self._drop(roomid, t)
+        self._drop(roomid, t, atomic(self._db, work))
 
-    def _drop(self, roomid: str, t) -> None:
+    def _unlisted(self, session, room: dict) -> Event | None:
+        """A public room left the public list (deleted or made private): a feed entry; None for a private one."""
+        if room.get("visibility", "public") != "public":
+            return None
+        return self._feed.record(session, "unlisted", {"roomid": room["_id"]})
+
+    def _drop(self, roomid: str, t, unlisted: Event | None = None) -> None:
         # The room is gone, so nothing can read or add to its conversation, invitations or links any more.
         self._db.messages.delete_many({"room": roomid})
         self._db.invites.delete_many({"room": roomid})
         self._db.links.delete_many({"room": roomid})
         self._timeline.drop_room(roomid)
         self._attention.forget(None, roomid)
-        self._search.drop_room(roomid)
         self._bus.publish(roomid, Event("deleted", {"roomid": roomid, "t": iso(t)}, None, None))
+        if unlisted:
+            self._feed.publish(unlisted)
 
     def _moderated(self, actor: str, roomid: str, admin: bool) -> dict:
         """The room for its owner or an admin; RoomGone when the actor may not see it, Forbidden when not the owner."""
@@ -298,10 +314,19 @@ class Rooms:
                 if not admin and now_room.get("owner") != actor:
                     raise Forbidden(roomid)  # ownership went elsewhere meanwhile
                 raise NotFound(changes.get("owner"))  # the new owner is not a member
-            return changed, self._timeline.record(session, roomid, changed, "updated", actor, t, changes)
+            event = self._timeline.record(session, roomid, changed, "updated", actor, t, changes)
+            # People outside the room see the public list change: the room shows, is renamed, or leaves it.
+            listed, shown = None, changed.get("visibility", "public") == "public"
+            if shown and ("name" in changes or "visibility" in changes):
+                listed = self._feed.record(session, "room", public_room(changed))
+            elif changes.get("visibility") == "private":
+                listed = self._feed.record(session, "unlisted", {"roomid": roomid})
+            return changed, event, listed
 
-        changed, event = atomic(self._db, work)
+        changed, event, listed = atomic(self._db, work)
         self._bus.publish(roomid, event)
+        if listed:
+            self._feed.publish(listed)
         return public_room(changed)
 
     def typing(self, user: str, roomid: str, name: str) -> None:
@@ -335,11 +360,12 @@ class Rooms:
             raise RoomGone(roomid)
         return (room["seq"], room["ev"]) if "members" in room else None
 
-    def joined(self, user: str) -> list[dict]:
-        """The user's rooms and direct messages, most recently active first, each with its unread and mention
-        counts for the user; a DM is named for the other person."""
+    def joined(self, user: str, roomid: str | None = None) -> list[dict]:
+        """The user's rooms and direct messages (or just `roomid`, when they are in it), most recently active
+        first, each with its unread and mention counts for the user; a DM is named for the other person."""
         fields = {**ROOM_FIELDS, **POSITION, "posted": 1, "dels": 1, "ndel": 1}
-        docs = sorted(self._db.rooms.find({"members": user}, fields), key=lambda d: d["active"], reverse=True)
+        query = {"members": user} if roomid is None else {"_id": roomid, "members": user}
+        docs = sorted(self._db.rooms.find(query, fields), key=lambda d: d["active"], reverse=True)
         others = {self._other(d, user) for d in docs if d.get("kind") == "dm"}
         names = self._names(others) if others and self._names else {}
         counts = self._attention.counts(user, docs)
@@ -356,6 +382,18 @@ class Rooms:
     def ids_of(self, user: str) -> set[str]:
         """The ids of the user's rooms now."""
         return {doc["_id"] for doc in self._db.rooms.find({"members": user}, {"_id": 1})}
+
+    def positions_of(self, user: str) -> dict[str, int]:
+        """roomid -> newest timeline position, for each of the user's rooms now (one query)."""
+        return {doc["_id"]: doc["ev"] for doc in self._db.rooms.find({"members": user}, {"ev": 1})}
+
+    def following(self, user: str) -> tuple[dict[str, int], set[str]]:
+        """(roomid -> newest position, everyone who shares a room with the user, the user included): one query."""
+        positions, people = {}, {user}
+        for doc in self._db.rooms.find({"members": user}, {"ev": 1, "members": 1}):
+            positions[doc["_id"]] = doc["ev"]
+            people.update(doc["members"])
+        return positions, people
 
     @staticmethod
     def _other(doc: dict, user: str) -> str:

@@ -1,12 +1,15 @@
-"""Search: an index of normalised terms per message, kept in the message's own transaction, read by windows.
+"""Search: normalised terms kept on each message, in the message's own write, read by windows of its order.
 
-One entry per message in `terms`: {r: room, i: message id, s: order, u: sender, k: [term...], p: [[position...]...]}.
-`s` is the message's activity id, global and increasing, so newest first is descending `s`; the multikey index
-(k, s) lets a query read one bounded range of `s` per term, and an entry carries every term with its positions,
-so the other terms, phrases and prefixes are checked on the entries read, with no second lookup.
+A message document carries its terms and their positions (`k: [term...]`, `p: [[position...]...]`) beside
+its text, and `act`, its activity id: global and increasing, so newest first is descending `act`. The
+multikey index (k, act) on `messages` lets a query read one bounded range of `act` per term; each document
+read is the message itself with every term and position, so the other terms, phrases and prefixes are
+checked on it and it is the result, with no second lookup.
 """
 
 import re
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,7 +28,11 @@ MAX_WINDOWS = 24  # windows per page at most
 WINDOW_ENTRIES = 2000  # a window is sized to read about this many entries at the density seen so far
 PAGE_ENTRIES = 6000  # entries read per page at most: past it the page ends early, with `next` to go on
 
-MESSAGE_FIELDS = {"_id": 0, "id": 1, "m": 1, "u": 1, "t": 1}
+VOCABULARY_CHECK = 1.0  # seconds: how often a process asks whether words were forgotten (its cache may be stale)
+KNOWN_MAX = 200_000  # words a process remembers as being in `words`; past it the memory starts again
+
+# What a window reads of each message: the result's fields, and the terms and positions to match on.
+FIELDS = {"_id": 0, "room": 1, "id": 1, "m": 1, "u": 1, "t": 1, "act": 1, "k": 1, "p": 1}
 MENTION = re.compile(r"<@[^<>\s]{1,254}>")
 _HIGHEST = "\U0010ffff"
 
@@ -141,10 +148,10 @@ def terms(text: str) -> dict[str, list[int]]:
     return positions
 
 
-def entry(roomid: str, message_id: int, text: str, user: str, order: int) -> dict:
-    """The `terms` document of one message."""
+def fields(text: str) -> dict:
+    """What a message document holds for the index: its terms and, in the same order, their positions."""
     found = terms(text)
-    return {"r": roomid, "i": message_id, "s": order, "u": user, "k": list(found), "p": list(found.values())}
+    return {"k": list(found), "p": list(found.values())}
 
 
 @dataclass(frozen=True)
@@ -216,52 +223,38 @@ def highlights(text: str, positions: set[int]) -> list[list[int]]:
 
 
 class Search:
-    """The index's writes (called inside the message and room transactions) and its reads."""
+    """The vocabulary's writes (the index is fields of the message, written by store/messages.py); the reads."""
 
     def __init__(self, db):
         self._db = db
+        self._known: set[str] = set()  # words this process has seen in `words`
+        self._generation = None  # `counters.words`: bumped by every deletion that forgets words
+        self._checked = float("-inf")
+        self._guard = threading.Lock()
 
-    # Writes: each takes the caller's transaction session, so the index commits with the text.
+    def fields(self, text: str) -> dict:
+        """The index fields of a new or edited message (`k`, `p`); its words are added to the vocabulary first."""
+        found = fields(text)
+        self.learn(found["k"])
+        return found
 
-    def index(self, session, roomid: str, message_id: int, text: str, user: str, order: int) -> None:
-        """Index a new message; `order` is its place in newest-first results (its activity id)."""
-        doc = entry(roomid, message_id, text, user, order)
-        self._learn(doc["k"])
-        self._db.terms.insert_one(doc, session=session)
-
-    def reindex(self, session, roomid: str, message_id: int, text: str) -> None:
-        """An edited message: its new terms replace the old ones (its place in the order stays)."""
-        found = terms(text)
-        self._learn(list(found))
-        old = self._db.terms.find_one_and_update(
-            {"r": roomid, "i": message_id},
-            {"$set": {"k": list(found), "p": list(found.values())}},
-            projection={"k": 1},
-            session=session,
-        )
-        self._forget(session, set(old["k"]) - set(found) if old else set())
-
-    def unindex(self, session, roomid: str, message_id: int) -> None:
-        """A deleted message: gone from results when the deletion commits, its words with it where no
-        other message has them (the text leaves the database everywhere it was kept)."""
-        old = self._db.terms.find_one_and_delete({"r": roomid, "i": message_id}, projection={"k": 1}, session=session)
-        self._forget(session, set(old["k"]) if old else set())
-
-    def _forget(self, session, words: set[str]) -> None:
-        """Drop words from the prefix vocabulary that no indexed message holds any more."""
-        for word in words:
-            if not is_cjk(word[0]) and self._db.terms.find_one({"k": word}, {"_id": 1}, session=session) is None:
-                self._db.words.delete_one({"w": word}, session=session)
-
-    def drop_room(self, roomid: str) -> None:
-        """A deleted room's entries (its results vanished already: membership is checked at query time)."""
-        self._db.terms.delete_many({"r": roomid})
-
-    def _learn(self, words: list[str]) -> None:
-        """Add the words to `words`, which prefixes expand through; outside the transaction (a word that is
-        never committed costs nothing but a useless lookup). Not cached per process: a deletion may forget
-        a word on any process, and the next message holding it must bring it back."""
-        fresh = [w for w in words if not is_cjk(w[0])]
+    def learn(self, words: list[str]) -> None:
+        """Add new words to `words`, which prefixes expand through; outside the transaction (a word that is
+        never committed costs nothing but a useless lookup). Words this process has seen there are skipped:
+        a deletion that forgets words bumps `counters.words`, and a process that sees it changed (it asks at
+        most every VOCABULARY_CHECK seconds) forgets what it knew, so a forgotten word comes back with the next
+        message that holds it."""
+        now = time.monotonic()
+        if now - self._checked >= VOCABULARY_CHECK:
+            doc = self._db.counters.find_one({"_id": "words"})
+            generation = doc["n"] if doc else 0
+            with self._guard:
+                if generation != self._generation or len(self._known) > KNOWN_MAX:
+                    self._known = set()
+                    self._generation = generation
+                self._checked = now
+        known = self._known
+        fresh = [w for w in words if w not in known and not is_cjk(w[0])]
         if not fresh:
             return
         try:
@@ -269,6 +262,19 @@ class Search:
         except BulkWriteError as error:
             if any(e.get("code") != 11000 for e in error.details.get("writeErrors", [])):
                 raise
+        known.update(fresh)
+
+    def forget(self, session, words) -> None:
+        """Drop from the vocabulary the words no message holds any more (after the change that removed them,
+        in its transaction), so a deleted text leaves no trace; tell every process's memory of words."""
+        gone = False
+        for word in words:
+            if is_cjk(word[0]) or self._db.messages.find_one({"k": word}, {"_id": 1}, session=session) is not None:
+                continue
+            gone |= self._db.words.delete_one({"w": word}, session=session).deleted_count > 0
+            self._known.discard(word)
+        if gone:
+            self._db.counters.update_one({"_id": "words"}, {"$inc": {"n": 1}}, upsert=True, session=session)
 
     # Reads.
 
@@ -301,21 +307,15 @@ class Search:
         if not rooms:
             return [], None
         hits, after = self.find(rooms, groups, limit, before, sender)
-        results = []
-        for doc, positions in hits:
-            # One equality read per result on the unique (room, id) index: SecantusDB answers `id: {$in: [...]}`
-            # by scanning the room, whose cost would grow with its history.
-            message = self._db.messages.find_one({"room": doc["r"], "id": doc["i"]}, MESSAGE_FIELDS)
-            if message is None:  # deleted since the entry was read
-                continue
-            results.append(
-                {
-                    "roomid": doc["r"],
-                    "room_name": rooms[doc["r"]],
-                    "message": public_message(message),
-                    "highlights": highlights(message["m"], positions),
-                }
-            )
+        results = [
+            {
+                "roomid": doc["room"],
+                "room_name": rooms[doc["room"]],
+                "message": public_message({k: doc[k] for k in ("id", "m", "u", "t")}),
+                "highlights": highlights(doc["m"], positions),
+            }
+            for doc, positions in hits
+        ]
         return results, after
 
     def find(
@@ -356,15 +356,15 @@ class Search:
             for term in chosen:
                 batch = []
                 for word in lookups[term]:
-                    batch += self._db.terms.find({"k": word, "s": {"$gt": lo, "$lte": hi}}, {"_id": 0})
+                    batch += self._db.messages.find({"k": word, "act": {"$gt": lo, "$lte": hi}}, FIELDS)
                 seen[term][0] += len(batch)
                 seen[term][1] += hi - lo
                 read += len(batch)
                 for doc in batch:
-                    if doc["r"] in rooms and (sender is None or doc["u"] == sender):
+                    if doc["room"] in rooms and (sender is None or doc["u"] == sender):
                         positions = match(doc, groups)
                         if positions is not None:
-                            found[(doc["r"], doc["i"])] = (doc, positions)
+                            found[(doc["room"], doc["id"])] = (doc, positions)
             span += hi - lo
             hi, windows = lo, windows + 1
             # Wide enough for the rest of the page at the match density so far, growing at most 16 times (64
@@ -373,9 +373,9 @@ class Search:
             grown = width * (64 if not seen[rarest][0] else 16)
             wanted = (limit - len(found)) * span // len(found) if found else grown
             width = max(8, min(grown, wanted, int(WINDOW_ENTRIES / max(density(rarest), 1e-12))))
-        ordered = sorted(found.values(), key=lambda pair: pair[0]["s"], reverse=True)
+        ordered = sorted(found.values(), key=lambda pair: pair[0]["act"], reverse=True)
         if len(ordered) > limit:
-            return ordered[:limit], ordered[limit - 1][0]["s"]
+            return ordered[:limit], ordered[limit - 1][0]["act"]
         return ordered, (hi + 1 if hi > 0 else None)
 
     def _last_order(self) -> int:

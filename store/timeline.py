@@ -11,7 +11,7 @@ id), `<message id>.<position>` for any other event and for the start of a stream
 import re
 from dataclasses import dataclass
 
-from store.db import iso
+from store.db import WITHOUT_TERMS, iso
 
 PAGE = 500  # positions per read while replaying
 # Kinds whose data is a message as it is now: stored as the message id alone and rendered when replayed,
@@ -74,7 +74,7 @@ class Timeline:
         if high < low:
             return []
         span = {"room": roomid, "ev": {"$gte": low, "$lte": high}}
-        docs = list(self._db.messages.find(span))
+        docs = list(self._db.messages.find(span, WITHOUT_TERMS))
         found = [
             Event("message", message, doc["ev"], str(doc["id"]))
             for doc, message in zip(docs, self._render(roomid, docs), strict=True)
@@ -84,7 +84,7 @@ class Timeline:
         edited = sorted({doc["d"]["id"] for doc in others if doc["kind"] in RENDERED})
         now_shown = {}
         if edited:
-            targets = list(self._db.messages.find({"room": roomid, "id": {"$in": edited}}))
+            targets = list(self._db.messages.find({"room": roomid, "id": {"$in": edited}}, WITHOUT_TERMS))
             now_shown = {m["id"]: m for m in self._render(roomid, targets)}
         for doc in others:
             data = now_shown.get(doc["d"]["id"], doc["d"]) if doc["kind"] in RENDERED else doc["d"]

@@ -12,6 +12,7 @@ from store.db import atomic, now
 from store.errors import Conflict, Forbidden, NotFound
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+IN_BATCH = 50  # ids per `$in` query
 
 
 def hash_password(password: str, salt: bytes | None = None, n=SCRYPT["n"], r=SCRYPT["r"], p=SCRYPT["p"]) -> str:
@@ -32,9 +33,10 @@ _DECOY = hash_password(secrets.token_urlsafe(16))
 
 
 class Users:
-    def __init__(self, db, activity):
+    def __init__(self, db, activity, feed):
         self._db = db
         self._activity = activity
+        self._feed = feed  # a profile change is a feed entry: the people who share a room with the user hear of it
 
     def register(self, email: str, password: str) -> None:
         """Create the account; Conflict if the email is taken. A deleted account's email starts a new person."""
@@ -87,9 +89,14 @@ class Users:
             raise NotFound(email)
 
     def profiles(self, userids) -> dict[str, dict]:
-        """{userid: {userid, name, avatar}} of the known ones among `userids`: one query."""
-        docs = self._db.users.find({"_id": {"$in": list(userids)}}, {"name": 1, "avatar": 1, "deleted": 1})
-        return {d["_id"]: public_profile(d) for d in docs}
+        """{userid: {userid, name, avatar}} of the known ones among `userids`: a query per IN_BATCH of them
+        (SecantusDB's `$in` costs more per id as the list grows: 50 ids 4.6 ms, 690 ids 850 ms)."""
+        wanted, found = list(userids), {}
+        for start in range(0, len(wanted), IN_BATCH):
+            batch = wanted[start : start + IN_BATCH]
+            for doc in self._db.users.find({"_id": {"$in": batch}}, {"name": 1, "avatar": 1, "deleted": 1}):
+                found[doc["_id"]] = public_profile(doc)
+        return found
 
     def profile(self, userid: str) -> dict:
         """The public profile; NotFound for an unknown user."""
@@ -103,18 +110,27 @@ class Users:
 
     def update_profile(self, userid: str, changes: dict) -> dict:
         """Set `name` and/or `avatar` (None clears the avatar); return the profile. NotFound."""
-        if changes:
+        if not changes:
+            doc = self._db.users.find_one({"_id": userid}, {"name": 1, "avatar": 1})
+            if doc is None:
+                raise NotFound(userid)
+            return public_profile(doc)
+
+        def work(session):
             doc = self._db.users.find_one_and_update(
                 {"_id": userid},
                 {"$set": changes},
                 projection={"name": 1, "avatar": 1},
                 return_document=ReturnDocument.AFTER,
+                session=session,
             )
-        else:
-            doc = self._db.users.find_one({"_id": userid}, {"name": 1, "avatar": 1})
-        if doc is None:
-            raise NotFound(userid)
-        return public_profile(doc)
+            if doc is None:
+                raise NotFound(userid)
+            return public_profile(doc), self._feed.record(session, "profile", public_profile(doc))
+
+        profile, event = atomic(self._db, work)
+        self._feed.publish(event)
+        return profile
 
 
 def default_name(userid: str) -> str:

@@ -44,17 +44,17 @@ class LiveServer:
 
 
 def register(page: Page, email: str) -> None:
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#whoami")).to_have_attribute("data-user", email)
 
 
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     """Log in with the keyboard only: type, Tab, type, Enter."""
-    page.get_by_label("Password").fill("")
-    page.get_by_label("Email").fill("")
-    page.get_by_label("Email").focus()
+    page.get_by_label("Password", exact=True).fill("")
+    page.get_by_label("Email", exact=True).fill("")
+    page.get_by_label("Email", exact=True).focus()
     page.keyboard.type(email)
     page.keyboard.press("Tab")
     page.keyboard.type(password)

@@ -1,15 +1,18 @@
 """What several test modules share: the test password and database, room actions, the database check,
-S3 helpers, and real web processes with users and event streams."""
+S3 helpers, real web processes with users and event streams, and a real SMTP server with the reset links."""
 
 import http.client
 import itertools
 import json
+import re
 import secrets
 import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import boto3
@@ -170,9 +173,11 @@ class Stream:
     """A raw SSE client: each read gives one block of fields (an event, the retry hint, or a comment)."""
 
     def __init__(self, web, roomid, cookie=None, query="", headers=None, timeout=10.0):
+        """A room's stream, or with roomid None the user's (GET /v1/events)."""
         self.conn = http.client.HTTPConnection("127.0.0.1", web.port, timeout=timeout)
         sent = {"Accept": "text/event-stream", **({"Cookie": f"session={cookie}"} if cookie else {}), **(headers or {})}
-        self.conn.request("GET", f"/v1/events/{roomid}{query}", headers=sent)
+        path = "/v1/events" if roomid is None else f"/v1/events/{roomid}"
+        self.conn.request("GET", f"{path}{query}", headers=sent)
         self.response = self.conn.getresponse()
         self.status = self.response.status
 
@@ -232,3 +237,46 @@ class Stream:
 
 def is_message(block) -> bool:
     return block.get("event") == "message"
+
+
+class Inbox:
+    """A real SMTP server (aiosmtpd) on a port: the letters it received."""
+
+    def __init__(self, port: int | None = None):
+        from aiosmtpd.controller import Controller
+
+        self.letters = []
+        self.arrived = threading.Event()
+        self.controller = Controller(self, hostname="127.0.0.1", port=port or free_port())
+        self.controller.start()
+        self.url = f"smtp://127.0.0.1:{self.controller.port}"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.letters.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.arrived.set()
+        return "250 OK"
+
+    def wait(self, count: int = 1, seconds: float = 30) -> list:
+        deadline = time.monotonic() + seconds
+        while len(self.letters) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.letters) >= count, f"{len(self.letters)} letters after {seconds} s"
+        return self.letters
+
+    def stop(self):
+        self.controller.stop()
+
+
+def reset_token(letter) -> str:
+    """The token of the reset link in a letter (or its text)."""
+    text = letter.get_content() if hasattr(letter, "get_content") else letter
+    found = re.search(r"https?://\S+/#reset=([A-Za-z0-9_-]+)", text)
+    assert found, text
+    return found.group(1)
+
+
+def outbox_letters(data_dir) -> list:
+    """The letters kept in DATA_DIR/outbox (no SMTP_URL), oldest first."""
+    folder = data_dir / "outbox"
+    paths = sorted(folder.glob("*.eml")) if folder.exists() else []
+    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in paths]

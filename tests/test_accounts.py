@@ -2,12 +2,10 @@
 
 import hashlib
 import json
-import re
-import threading
 import time
 from dataclasses import replace
 from datetime import timedelta
-from email import message_from_bytes, policy
+from urllib.parse import quote
 
 import pymongo
 import pytest
@@ -19,7 +17,7 @@ from store.db import now
 from store.embedded import free_port
 from store.export import RANGE
 from store.sessions import session_key
-from tests.helpers import PASSWORD, TEST_DB, Web, act, assert_clean, create
+from tests.helpers import PASSWORD, TEST_DB, Inbox, Web, act, assert_clean, create, outbox_letters, reset_token
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -193,47 +191,6 @@ def test_sessions_end_everywhere_across_web_processes(settings, tmp_path):
 
 
 # --- reset by email -------------------------------------------------------------------------------------
-
-
-class Inbox:
-    """A real SMTP server (aiosmtpd) on a port: the letters it received."""
-
-    def __init__(self, port: int | None = None):
-        from aiosmtpd.controller import Controller
-
-        self.letters = []
-        self.arrived = threading.Event()
-        self.controller = Controller(self, hostname="127.0.0.1", port=port or free_port())
-        self.controller.start()
-        self.url = f"smtp://127.0.0.1:{self.controller.port}"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.letters.append(message_from_bytes(envelope.content, policy=policy.default))
-        self.arrived.set()
-        return "250 OK"
-
-    def wait(self, count: int = 1, seconds: float = 30) -> list:
-        deadline = time.monotonic() + seconds
-        while len(self.letters) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(self.letters) >= count, f"{len(self.letters)} letters after {seconds} s"
-        return self.letters
-
-    def stop(self):
-        self.controller.stop()
-
-
-def reset_token(letter) -> str:
-    text = letter.get_content() if hasattr(letter, "get_content") else letter
-    found = re.search(r"https?://\S+/#reset=([A-Za-z0-9_-]+)", text)
-    assert found, text
-    return found.group(1)
-
-
-def outbox_letters(data_dir) -> list:
-    folder = data_dir / "outbox"
-    paths = sorted(folder.glob("*.eml")) if folder.exists() else []
-    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in paths]
 
 
 def confirm(client, token, password=NEW_PASSWORD, status=200):
@@ -482,11 +439,45 @@ def test_deleting_an_account_ends_everything_of_it(new_user, settings, erase):
         assert message.get("deleted") is True and "m" not in message
         assert "my words" not in str(list(db.activity.find({"u": ann.user})))
     else:
-        assert message["m"] == "my words" and message["u"] == ann.user
+        assert message["m"] == "my words" and message["u"].startswith("gone:") and message["name"] == "deleted user"
     profile = bob.get(f"/v1/users/{ann.user}", status=200).json
     assert profile == {"userid": ann.user, "name": "deleted user", "avatar": None, "deleted": True}
     login = {"username": ann.user, "password": PASSWORD}
     webtest.TestApp(ann.app).post_json("/auth/login", login, status=401)
+
+
+@pytest.mark.parametrize("erase", [False, True])
+def test_a_deleted_users_reactions_are_taken_back_everywhere(new_user, settings, erase):
+    """A reaction names its people by email: once the account is gone, so are its reactions (in rooms
+    left before too), others' stay, and the email registering again has none of them."""
+    ann, bob = new_user(), new_user()
+    shared, left = create(bob, "shared"), create(bob, "left")
+    for roomid in (shared, left):
+        act(ann, "enter", roomid)
+    said = bob.post_json(f"/v1/logs/{shared}", {"m": "lunch?"}, status=201).json["id"]
+    earlier = bob.post_json(f"/v1/logs/{left}", {"m": "old news"}, status=201).json["id"]
+    for client, emoji in ((ann, "👍"), (bob, "👍"), (ann, "🎉")):
+        client.put(f"/v1/logs/{shared}/{said}/reactions/{quote(emoji)}", status=200)
+    ann.put(f"/v1/logs/{left}/{earlier}/reactions/{quote('👀')}", status=200)
+    act(ann, "leave", left)
+    delete_account(ann, erase)
+    (message,) = [m for m in bob.get(f"/v1/logs/{shared}").json["logs"] if m["id"] == said]
+    assert message["reactions"] == [{"emoji": "👍", "count": 1, "users": [bob.user]}]
+    (old,) = bob.get(f"/v1/logs/{left}").json["logs"]
+    assert "reactions" not in old
+    db = database(settings)
+    taken_back = list(db.events.find({"room": shared, "kind": "react"}, sort=[("ev", 1)]))[-2:]
+    assert [(e["d"]["u"], e["d"]["emoji"], e["d"]["added"]) for e in taken_back] == [
+        (ann.user, "👍", False),
+        (ann.user, "🎉", False),
+    ]
+    again = webtest.TestApp(ann.app)
+    again.post_json("/auth/register", {"username": ann.user, "password": NEW_PASSWORD}, status=201)
+    again.user = ann.user
+    act(again, "enter", shared)
+    again.put(f"/v1/logs/{shared}/{said}/reactions/{quote('🎉')}", status=200)
+    (message,) = [m for m in bob.get(f"/v1/logs/{shared}").json["logs"] if m["id"] == said]
+    assert [r["count"] for r in message["reactions"]] == [1, 1]  # a new person's one reaction, not the old two
 
 
 def test_a_deleted_email_registers_again_as_a_new_person(new_user, settings):
@@ -498,6 +489,22 @@ def test_a_deleted_email_registers_again_as_a_new_person(new_user, settings):
     assert again.get(f"/v1/room/{ann.user}").json["join_rooms"] == []
     doc = database(settings).users.find_one({"_id": ann.user})
     assert "deleted" not in doc and doc["since"] == doc["created"]
+
+
+def test_a_kept_message_is_not_the_author_who_registers_the_email_again(new_user):
+    ann, bob = new_user(), new_user()
+    roomid = create(bob, "kept")
+    act(ann, "enter", roomid)
+    said = ann.post_json(f"/v1/logs/{roomid}", {"m": "mine, once"}, status=201).json["id"]
+    delete_account(ann, False)
+    again = webtest.TestApp(ann.app)
+    again.post_json("/auth/register", {"username": ann.user, "password": NEW_PASSWORD}, status=201)
+    again.user = ann.user
+    act(again, "enter", roomid)
+    again.patch_json(f"/v1/logs/{roomid}/{said}", {"m": "rewritten"}, status=403)
+    again.delete(f"/v1/logs/{roomid}/{said}", status=403)
+    (message,) = [m for m in bob.get(f"/v1/logs/{roomid}").json["logs"] if m["id"] == said]
+    assert message["m"] == "mine, once" and message["name"] == "deleted user" and message["u"] != ann.user
 
 
 def test_deleting_needs_the_password(new_user):

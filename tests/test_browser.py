@@ -4,7 +4,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 import webtest
@@ -24,11 +24,13 @@ from tests.browser import (
     log_in,
     member,
     members_panel,
+    open_room,
     png,
     register,
     send,
 )
 from tests.conftest import PASSWORD
+from tests.helpers import Inbox, outbox_letters
 
 IMAGE_URL = re.compile(r"/media/images/[0-9a-f]{64}\.png$")
 WRONG_PASSWORD = "Wrong email or password: check both and try again."
@@ -136,8 +138,8 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     page = pages.open()
     expect(page.get_by_role("heading", name="Welcome to chat")).to_be_visible()
     page.screenshot(path=artifacts / "login.png")
-    page.get_by_label("Email").fill("not an email")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Email", exact=True).fill("not an email")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#auth-email-error")).to_have_text("Enter an email address, like name@example.com")
     page.screenshot(path=artifacts / "login-error.png")
@@ -145,9 +147,9 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     page.reload()
     expect(page.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")  # GET /auth/me after a reload
     page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_label("Email")).to_be_visible()
+    expect(page.get_by_label("Email", exact=True)).to_be_visible()
     page.reload()
-    expect(page.get_by_label("Email")).to_be_visible()
+    expect(page.get_by_label("Email", exact=True)).to_be_visible()
     log_in(page, "ann@example.com", "wrong password")
     expect(page.locator("#auth-error")).to_have_text(WRONG_PASSWORD)
     log_in(page, "ann@example.com")
@@ -155,8 +157,8 @@ def test_accounts_errors_reload_and_log_out(pages, artifacts):
     other = pages.open()
     register(other, "bob@example.com")
     other.get_by_role("button", name="Log out").click()
-    other.get_by_label("Email").fill("ann@example.com")
-    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_label("Email", exact=True).fill("ann@example.com")
+    other.get_by_label("Password", exact=True).fill(PASSWORD)
     other.get_by_role("button", name="Create account").click()
     expect(other.locator("#auth-error")).to_have_text("This email is already registered: log in instead.")
 
@@ -283,8 +285,8 @@ def test_last_member_leaving_removes_the_room_everywhere(pages):
     expect(ann.locator("#room-notice")).to_contain_text("it was deleted")
     expect(ann_too.locator("#room-notice")).to_have_text("“Doomed” was deleted by its last member.", timeout=2000)
     expect(ann_too.locator("#room-open")).to_be_hidden()
-    # Bob is no member, so no stream tells him: his room list refreshes itself.
-    expect(bob.locator(".room-item", has_text="Doomed")).to_have_count(0, timeout=15000)
+    # Bob is no member: his stream's feed says the public room left the list.
+    expect(bob.locator(".room-item", has_text="Doomed")).to_have_count(0, timeout=2000)
     expect(ann.locator(".room-item", has_text="Doomed")).to_have_count(0)
 
 
@@ -329,7 +331,8 @@ def test_a_tab_that_lost_its_membership_closes_the_room(pages):
     bob_too = pages.open(like=bob)
     expect(bob_too.locator("#room-title")).to_have_text("Two tabs")
     bob.get_by_role("button", name="Leave").click()
-    expect(bob_too.locator("#room-notice")).to_have_text("You are no longer a member of “Two tabs”.", timeout=15000)
+    # The other tab's stream tells it at once.
+    expect(bob_too.locator("#room-notice")).to_have_text("You left “Two tabs”.", timeout=2000)
 
 
 @pytest.fixture
@@ -498,18 +501,18 @@ def test_form_errors_are_checked_first_and_said_in_human_words(pages):
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#auth-email-error")).to_have_text("Enter an email address")
     expect(page.locator("#auth-password-error")).to_have_text("Enter a password")
-    expect(page.get_by_label("Email")).to_be_focused()
-    expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
-    page.get_by_label("Email").fill("ann@example")
-    page.get_by_label("Password").fill("short")
+    expect(page.get_by_label("Email", exact=True)).to_be_focused()
+    expect(page.get_by_label("Email", exact=True)).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Email", exact=True).fill("ann@example")
+    page.get_by_label("Password", exact=True).fill("short")
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#auth-email-error")).to_have_text("Enter an email address, like name@example.com")
     expect(page.locator("#auth-password-error")).to_have_text("At least 8 characters")
     assert asked == []  # nothing was sent that the server would refuse
-    page.get_by_label("Email").fill("ann@example.com")
+    page.get_by_label("Email", exact=True).fill("ann@example.com")
     expect(page.locator("#auth-email-error")).to_be_empty()  # fixed: its error goes as you type
     expect(page.locator("#auth-password-error")).to_have_text("At least 8 characters")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
     assert len(asked) == 1
@@ -593,12 +596,12 @@ def test_screenshots_light_and_dark(pages, embedded_live, artifacts, scheme, siz
         page.screenshot(path=artifacts / f"look-{size}-{scheme}-{what}.png")
 
     page = pages.open(viewport=viewport, server=embedded_live, color_scheme=scheme)
-    page.get_by_label("Email").fill("ann@example")
+    page.get_by_label("Email", exact=True).fill("ann@example")
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#auth-password-error")).to_have_text("Enter a password")
     shot(page, "login-errors")
-    page.get_by_label("Email").fill("ann@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Email", exact=True).fill("ann@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     page.get_by_label("New room").fill("Launch plan")
     page.get_by_role("button", name="Create", exact=True).click()
@@ -713,7 +716,7 @@ def test_unread_rooms_stand_out_and_the_marker_follows_what_is_seen(pages, live,
     for text in ("one", "two", "hey @bob@example.com, look"):
         api.post_json(f"/v1/logs/{roomid}", {"m": text}, status=201)
     news = bob.locator("#my-rooms .room-item", has_text="News")
-    expect(news.locator(".unread-count")).to_have_text("3", timeout=15000)  # the room list's refresh
+    expect(news.locator(".unread-count")).to_have_text("3", timeout=2000)  # counted from the page's stream
     expect(news.locator(".mention-badge")).to_have_text("@1")
     expect(news).to_have_class(re.compile("has-news"))
     expect(bob).to_have_title("(3) Elsewhere · chat")
@@ -727,6 +730,61 @@ def test_unread_rooms_stand_out_and_the_marker_follows_what_is_seen(pages, live,
     expect(news.locator(".unread-count")).to_have_count(0, timeout=5000)
     expect(bob).to_have_title("News · chat")
     assert api_user(live, "bob@example.com").get("/v1/room/bob@example.com").json["join_rooms"][0]["unread"] == 0
+
+
+HIDE_AND_RECORD_NOTIFICATIONS = """() => {
+  Object.defineProperty(document, "visibilityState", { get: () => "hidden", configurable: true });
+  document.dispatchEvent(new Event("visibilitychange"));
+  const Real = window.Notification;
+  window.shown = [];
+  window.Notification = class extends Real {
+    constructor(title, options) { super(title, options); window.shown.push({ title, ...options, n: this }); }
+  };
+}"""
+
+NOTIFICATION_CARD = """([title, body]) => {
+  document.body.style.cssText = "margin:0;background:#1f2329;font:14px system-ui,sans-serif";
+  const card = document.createElement("div");
+  card.style.cssText = "margin:24px;padding:14px 16px;width:340px;border-radius:12px;background:#2d3239;color:#eee;"
+    + "box-shadow:0 6px 24px #0008";
+  const head = document.createElement("div");
+  head.style.cssText = "font-size:12px;color:#aaa;margin-bottom:6px";
+  head.textContent = "chat · 127.0.0.1";
+  const strong = document.createElement("div");
+  strong.style.cssText = "font-weight:600;margin-bottom:2px";
+  strong.textContent = title;
+  const text = document.createElement("div");
+  text.textContent = body;
+  card.append(head, strong, text);
+  document.body.replaceChildren(card);
+}"""
+
+
+def test_a_hidden_page_notifies_per_level_once_per_room_and_a_click_opens_the_room(pages, live, artifacts):
+    ann, bob = ann_and_bob_in(pages, "Ops")
+    wait_live(ann, bob)
+    bob.context.grant_permissions(["notifications"])
+    bob.get_by_role("button", name="Notifications").click()  # permission is asked on this press only
+    expect(bob.get_by_role("button", name="Notifications on")).to_be_visible()
+    bob.get_by_label("New room").fill("Elsewhere")
+    bob.get_by_role("button", name="Create", exact=True).click()
+    expect(bob.locator("#room-title")).to_have_text("Elsewhere")
+    bob.evaluate(HIDE_AND_RECORD_NOTIFICATIONS)
+    send(ann, "no mention: a room notifies of mentions only")
+    send(ann, "@bob@example.com the deploy is green")
+    send(ann, "and @bob@example.com one more")
+    bob.wait_for_function("window.shown.length === 2")
+    shown = bob.evaluate("window.shown.map(({ title, body, tag }) => ({ title, body, tag }))")
+    assert [n["title"] for n in shown] == ["Ops", "Ops"] and shown[0]["tag"] == shown[1]["tag"]  # one per room
+    assert shown[0]["body"] == "Ann: @bob@example.com the deploy is green".replace(
+        "Ann", shown[0]["body"].split(":")[0]
+    )
+    assert not any("no mention" in n["body"] for n in shown)
+    bob.evaluate("window.shown[1].n.dispatchEvent(new Event('click'))")
+    expect(bob.locator("#room-title")).to_have_text("Ops")
+    card = pages.open()
+    card.evaluate(NOTIFICATION_CARD, [shown[1]["title"], shown[1]["body"]])
+    card.screenshot(path=artifacts / "notification.png")
 
 
 # ---- people: names and avatars, members, direct messages, private rooms, invitations, typing, moderation ----
@@ -814,6 +872,71 @@ def test_a_private_room_by_invitation_and_by_link(pages, artifacts):
     carl.screenshot(path=artifacts / "phone-members.png")
     carl.goto(url.replace("join=", "join=x"))
     expect(carl.locator("#room-notice")).to_contain_text("This invite link is not valid")
+
+
+def test_one_stream_per_page_brings_rooms_invitations_and_news_without_polling(pages, live, artifacts):
+    ann, bob = pages.open(), pages.open()
+    asked = []
+    ann.on("request", lambda request: asked.append(request.url.split("/", 3)[3]))
+    register(ann, "ann@example.com")
+    register(bob, "bob@example.com")
+    wait_live(ann, bob)
+    create_room(bob, "Fresh")
+    expect(ann.locator("#other-rooms .room-item", has_text="Fresh")).to_be_visible(timeout=1000)
+    create_private_room(bob, "Quiet corner")
+    api_user(live, "bob@example.com").post_json(
+        f"/v1/rooms/{room_id(bob)}/invites", {"userid": "ann@example.com"}, status=201
+    )
+    expect(ann.locator("#invites .invite", has_text="Quiet corner")).to_be_visible(timeout=1000)
+    join_room(ann, "Fresh")
+    create_room(ann, "Elsewhere")  # ann looks at another room while bob writes in Fresh
+    open_room(bob, "Fresh")
+    send(bob, "news for @ann@example.com")
+    fresh = ann.locator("#my-rooms .room-item", has_text="Fresh")
+    expect(fresh.locator(".unread-count")).to_have_text("1", timeout=1000)
+    expect(fresh.locator(".mention-badge")).to_have_text("@1")
+    expect(ann).to_have_title(re.compile(r"^\(1\) "))
+    fresh.click()
+    expect(fresh.locator(".unread-count")).to_have_count(0)  # seen: the marker moved, the stream said so
+    ann.screenshot(path=artifacts / "user-stream-news.png")
+    # One stream for the whole page, and nothing read again on a timer while it sits idle.
+    assert {url.split("?")[0] for url in asked if url.startswith("v1/events")} == {"v1/events"}
+    asked.clear()
+    time.sleep(11)
+    assert [url for url in asked if not url.startswith("static/")] == []
+
+
+def test_a_webhooks_message_shows_its_name_and_a_bot_badge(pages, live, artifacts):
+    ann = pages.open()
+    register(ann, "ann@example.com")
+    create_room(ann, "Builds")
+    hook = api_user(live, "ann@example.com").post_json(f"/v1/rooms/{room_id(ann)}/hooks", {"name": "Deploy bot"})
+    path = "/" + hook.json["url"].split("/", 3)[3]
+    webtest.TestApp(live.app).post_json(path, {"m": "build 412 is green"}, status=201)
+    message = ann.locator("#message-list .message", has_text="build 412 is green")
+    expect(message.locator(".author")).to_have_text("Deploy bot")
+    expect(message.locator(".bot-badge")).to_have_text("bot")
+    message.screenshot(path=artifacts / "bot-message.png")
+
+
+def test_opening_the_page_takes_three_requests(pages, live):
+    """The page (who is signed in), the user's stream (people, rooms, counts, invitations), the open room's
+    latest page: nothing else goes to the server, however many rooms there are."""
+    ann = pages.open()
+    register(ann, "ann@example.com")
+    for name in ("One", "Two", "Three"):
+        create_room(ann, name)
+    send(ann, "hello")
+    asked = []
+    ann.on("request", lambda request: asked.append(request.url.split("/", 3)[3]))
+    ann.reload()
+    expect(ann.locator("#message-list .message", has_text="hello")).to_be_visible()
+    wait_live(ann)
+    expect(ann.locator("#my-rooms .room-item")).to_have_count(3)
+    ann.wait_for_timeout(500)
+    requests = [url.split("?")[0] for url in asked if not url.startswith(("static/", "favicon"))]
+    assert requests[0].startswith("#") or requests[0] == "", requests
+    assert sorted(requests[1:]) == sorted(["v1/events", f"v1/logs/{room_id(ann)}"]), requests
 
 
 def test_a_declined_invitation_goes_away(pages, live):
@@ -1186,3 +1309,280 @@ def test_timeline_screenshots(pages, live, artifacts, scheme, size):
     act("Friday works", "Edit")
     expect(page.get_by_label("Edit the message")).to_be_focused()
     shot("editing")
+
+
+# --- accounts: a forgotten password, sessions, a changed password ------------------------------------------
+
+
+def link_on(server, letter) -> str:
+    """The reset link a letter holds, on the live server (the letter names the configured public URL)."""
+    link = re.search(r"https?://\S+/#reset=[A-Za-z0-9_-]+", letter.get_content()).group(0)
+    parts = urlsplit(link)
+    assert parts.path == "/" and parts.fragment.startswith("reset=")
+    return f"{server.url}/#{parts.fragment}"
+
+
+def test_a_forgotten_password_is_reset_from_the_mailed_link(pages, serve, memory_settings):
+    """Forgot password? -> a real SMTP server receives the letter -> its link -> a new password -> logged in."""
+    inbox = Inbox()
+    try:
+        server = serve(replace(memory_settings, smtp_url=inbox.url))
+        other = pages.open(server=server)
+        register(other, "ann@example.com")  # another browser of Ann's, which the reset logs out
+        page = pages.open(server=server)
+        page.get_by_label("Email", exact=True).fill("ann@example.com")
+        page.get_by_role("button", name="Forgot password?").click()
+        expect(page.get_by_label("Your email address")).to_be_focused()
+        expect(page.get_by_label("Your email address")).to_have_value("ann@example.com")  # taken from the form
+        page.keyboard.press("Enter")
+        sent = page.locator("#forgot-sent")
+        expect(sent).to_have_text(re.compile(r"^If an account exists for ann@example\.com, we have sent it a link"))
+        # An unknown address reads exactly the same, and gets no letter.
+        page.get_by_label("Your email address").fill("nobody@example.com")
+        page.get_by_role("button", name="Send another link").click()
+        expect(sent).to_contain_text("If an account exists for nobody@example.com, we have sent it a link")
+        (letter,) = inbox.wait(1)
+        assert str(letter["To"]) == "ann@example.com"
+
+        page.goto(link_on(server, letter))
+        expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+        expect(page.get_by_role("textbox", name="New password")).to_be_focused()
+        page.keyboard.type("short")
+        page.keyboard.press("Tab")
+        page.keyboard.type("shorter")
+        page.keyboard.press("Enter")
+        expect(page.locator("#reset-password-error")).to_have_text("At least 8 characters")
+        expect(page.locator("#reset-confirm-error")).to_have_text("The two passwords differ: type them again")
+        page.get_by_role("textbox", name="New password").fill("a new secret phrase")
+        page.get_by_label("Type it again").fill("a new secret phrase")
+        page.get_by_role("button", name="Set the password and log in").click()
+        expect(page.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+        expect(page.locator("#room-notice")).to_contain_text("Your new password is set")
+        assert page.evaluate("location.hash") == ""  # the token left the address
+
+        other.get_by_label("New room").fill("Anyone there?")
+        other.get_by_role("button", name="Create", exact=True).click()
+        expect(other.locator("#auth-error")).to_have_text("Your session has ended: please log in again.")
+        log_in(other, "ann@example.com")  # the old password
+        expect(other.locator("#auth-error")).to_have_text(WRONG_PASSWORD)
+        log_in(other, "ann@example.com", "a new secret phrase")
+        expect(other.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+
+        # The link is spent: opening it again says so in the server's words and offers a new one.
+        page.goto(link_on(server, letter))
+        page.get_by_role("textbox", name="New password").fill("yet another phrase")
+        page.get_by_label("Type it again").fill("yet another phrase")
+        page.keyboard.press("Enter")
+        expect(page.locator("#reset-error")).to_have_text(
+            "The reset link is used, expired or replaced by a newer one: ask for a new one."
+        )
+        expect(page.get_by_role("heading", name="This link no longer works")).to_be_visible()
+        expect(page.locator("#reset-password")).to_be_hidden()
+        page.get_by_role("button", name="Ask for a new link").click()
+        expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+        page.get_by_role("button", name="Back to log in").click()
+        expect(page.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")  # still logged in
+    finally:
+        inbox.stop()
+
+
+def test_sessions_are_listed_and_one_browser_logs_out_another(pages, live, artifacts):
+    laptop = pages.open()
+    register(laptop, "ann@example.com")
+    phone = pages.open(viewport=PHONE)
+    log_in(phone, "ann@example.com")
+    expect(phone.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+    laptop.locator("#profile-button").click()
+    sessions = laptop.locator("#sessions .session")
+    expect(sessions).to_have_count(2)
+    expect(sessions.first).to_contain_text("This device")
+    expect(sessions.first).to_contain_text("Headless Chrome on Linux")
+    expect(sessions.last).to_contain_text("127.0.0.1")
+    expect(sessions.last).to_contain_text("active just now")
+    expect(sessions.first.get_by_role("button")).to_have_count(0)  # this one logs out with *Log out* above
+    laptop.screenshot(path=artifacts / "sessions.png")
+    sessions.last.get_by_role("button", name="Log out Headless Chrome on Linux at 127.0.0.1").click()
+    expect(sessions).to_have_count(1)
+    expect(laptop.get_by_role("button", name="Log out everywhere else")).to_be_hidden()
+    # The phone hears of it with its next request.
+    phone.get_by_label("New room").fill("Still here?")
+    phone.get_by_role("button", name="Create", exact=True).click()
+    expect(phone.locator("#auth-error")).to_have_text("Your session has ended: please log in again.")
+
+    log_in(phone, "ann@example.com")
+    tablet = pages.open()
+    log_in(tablet, "ann@example.com")
+    expect(tablet.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+    laptop.keyboard.press("Escape")
+    laptop.locator("#profile-button").click()
+    expect(sessions).to_have_count(3)
+    laptop.get_by_role("button", name="Log out everywhere else").click()
+    expect(laptop.locator("#sessions-status")).to_have_text("Logged out 2 other sessions.")
+    expect(sessions).to_have_count(1)
+    for page in (phone, tablet):
+        page.reload()
+        expect(page.get_by_role("button", name="Log in")).to_be_visible()
+
+
+def test_a_password_is_changed_from_the_profile(pages, live):
+    laptop = pages.open()
+    register(laptop, "ann@example.com")
+    phone = pages.open(viewport=PHONE)
+    log_in(phone, "ann@example.com")
+    expect(phone.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+    laptop.locator("#profile-button").click()
+    expect(laptop.locator("#sessions .session")).to_have_count(2)
+    laptop.locator("summary", has_text="Change password").click()
+    laptop.get_by_label("Current password").fill("not my password")
+    laptop.get_by_role("dialog").get_by_label("New password").fill("a new secret phrase")
+    laptop.get_by_label("Type the new one again").fill("a new secret phrase")
+    laptop.get_by_label("Type the new one again").press("Enter")
+    expect(laptop.locator("#password-current-error")).to_have_text("That is not your current password")
+    expect(laptop.get_by_label("Current password")).to_be_focused()
+    laptop.keyboard.type(PASSWORD)
+    laptop.keyboard.press("Enter")
+    expect(laptop.locator("#password-done")).to_have_text("Your password is changed, and 1 other session logged out.")
+    expect(laptop.locator("#sessions .session")).to_have_count(1)
+    phone.reload()
+    log_in(phone, "ann@example.com")
+    expect(phone.locator("#auth-error")).to_have_text(WRONG_PASSWORD)
+    log_in(phone, "ann@example.com", "a new secret phrase")
+    expect(phone.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_account_screenshots(pages, embedded_live, artifacts, scheme, size):
+    """Pictures of the reset flow and the account parts: tests/artifacts/account-<size>-<scheme>-*.png."""
+    viewport = DESKTOP if size == "desktop" else PHONE
+
+    def shot(page, what):
+        page.screenshot(path=artifacts / f"account-{size}-{scheme}-{what}.png")
+
+    other = pages.open(viewport=viewport, server=embedded_live, color_scheme=scheme)
+    register(other, "ann@example.com")
+    page = pages.open(viewport=viewport, server=embedded_live, color_scheme=scheme)
+    shot(page, "login")
+    page.get_by_role("button", name="Forgot password?").click()
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#forgot-email-error")).to_be_visible()
+    shot(page, "forgot-error")
+    page.get_by_label("Your email address").fill("ann@example.com")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#forgot-sent")).to_be_visible()
+    shot(page, "forgot-sent")
+    (letter,) = outbox_letters(embedded_live.app.config["chat.settings"].data_dir)
+    page.goto(link_on(embedded_live, letter))
+    expect(page.get_by_role("textbox", name="New password")).to_be_focused()
+    shot(page, "new-password")
+    page.get_by_role("textbox", name="New password").fill("a new secret phrase")
+    page.get_by_label("Type it again").fill("a new secret")
+    page.keyboard.press("Enter")
+    expect(page.locator("#reset-confirm-error")).to_be_visible()
+    shot(page, "new-password-errors")
+    page.get_by_label("Type it again").fill("a new secret phrase")
+    page.keyboard.press("Enter")
+    expect(page.locator("#room-notice")).to_be_visible()
+    shot(page, "reset-done")
+    other.reload()
+    log_in(other, "ann@example.com", "a new secret phrase")
+    expect(other.locator("#whoami")).to_have_attribute("data-user", "ann@example.com")
+    page.locator("#profile-button").click()
+    expect(page.locator("#sessions .session")).to_have_count(2)
+    shot(page, "profile")
+    page.locator("summary", has_text="Change password").click()
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#password-current-error")).to_be_visible()
+    shot(page, "change-password")
+    page.goto(link_on(embedded_live, letter))
+    page.get_by_role("textbox", name="New password").fill("yet another phrase")
+    page.get_by_label("Type it again").fill("yet another phrase")
+    page.keyboard.press("Enter")
+    expect(page.locator("#reset-again")).to_be_visible()
+    shot(page, "used-link")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_search_finds_a_cjk_message_and_opens_it_in_context(pages, live, artifacts, scheme, size):
+    """Ann posts in Chinese; Bob presses /, types part of it, picks the result with the keyboard, and reads
+    around it: search-<size>-<scheme>-<results|opened|newest>.png."""
+    viewport = DESKTOP if size == "desktop" else PHONE
+
+    def shot(page, what):
+        page.screenshot(path=artifacts / f"search-{size}-{scheme}-{what}.png")
+
+    ann = pages.open(viewport=viewport, color_scheme=scheme)
+    register(ann, "ann@example.com")
+    ann.get_by_label("New room").fill("Trip planning")  # on a phone the room list gives way to the room
+    ann.get_by_role("button", name="Create", exact=True).click()
+    expect(ann.locator("#room-title")).to_have_text("Trip planning")
+    roomid = room_id(ann)
+    path = f"/v1/logs/{roomid}"
+    ann_api = api_user(live, "ann@example.com")
+    bob_api = new_member(live, "bob@example.com", roomid)
+    for n in range(1, 61):
+        (ann_api if n % 3 else bob_api).post_json(path, {"m": f"Older note {n} about the itinerary"}, status=201)
+    send(ann, "我们明天去北京出差，记得带护照 **passport**")
+    for n in range(1, 61):
+        (bob_api if n % 2 else ann_api).post_json(path, {"m": f"Later note {n}"}, status=201)
+    bob = pages.open(viewport=viewport, color_scheme=scheme)
+    log_in(bob, "bob@example.com")
+    expect(bob.locator("#my-rooms .room-item", has_text="Trip planning")).to_be_visible()
+    bob.keyboard.press("/")
+    expect(bob.get_by_label("Search messages")).to_be_focused()
+    bob.keyboard.type("京出")  # a CJK substring in the middle of the text
+    result = bob.locator("#search-results .search-result")
+    expect(result).to_have_count(1)
+    expect(result.locator("mark")).to_have_text("京出")
+    expect(result).to_contain_text("Trip planning")
+    expect(result.locator(".search-author")).to_have_text("ann")
+    expect(result.locator("time")).to_be_visible()
+    bob.keyboard.press("ArrowDown")
+    expect(result).to_have_attribute("aria-selected", "true")
+    shot(bob, "results")
+    bob.keyboard.press("Enter")
+    expect(bob.locator("#search-panel")).to_be_hidden()
+    expect(bob.locator("#room-title")).to_have_text("Trip planning")
+    found = bob.locator("#message-list .message.found")
+    expect(found).to_contain_text("北京出差")
+    expect(found).to_have_class(re.compile("highlight"))
+    expect(found).to_be_in_viewport()
+    expect(message(bob, "Older note 59 about")).to_have_count(1)  # history above
+    expect(message(bob, re.compile(r"^Later note 2$"))).to_have_count(1)  # and below
+    expect(message(bob, re.compile(r"^Older note 1 about"))).to_have_count(0)
+    expect(message(bob, "Later note 60")).to_have_count(0)
+    expect(bob.get_by_role("button", name="Latest messages")).to_be_visible()
+    bob.mouse.move(0, 0)
+    shot(bob, "opened")
+    # Scrolling down loads newer pages up to the newest; then live messages show again.
+    for _ in range(20):
+        if message(bob, "Later note 60").count():
+            break
+        bob.locator("#messages").evaluate("b => b.scrollTop = b.scrollHeight")
+        bob.wait_for_timeout(250)
+    bob.locator("#messages").evaluate("b => b.scrollTop = b.scrollHeight")
+    expect(message(bob, "Later note 60")).to_be_in_viewport()
+    ann_api.post_json(path, {"m": "back to the present"}, status=201)
+    expect(bodies(bob).last).to_have_text("back to the present")
+    expect(bob.get_by_role("button", name="Latest messages")).to_be_hidden()
+    shot(bob, "newest")
+    # Scrolling up loads older pages back to the start.
+    for _ in range(20):
+        if bob.locator("#history-start").is_visible():
+            break
+        bob.locator("#messages").evaluate("b => b.scrollTop = 0")
+        bob.wait_for_timeout(250)
+    expect(message(bob, re.compile(r"^Older note 1 about"))).to_have_count(1)
+    assert sorted(
+        int(i) for i in bob.locator("#message-list .message").evaluate_all("items => items.map((m) => m.dataset.id)")
+    ) == list(range(1, 123))  # each message once, none missing
+    # "/" is a character in a text field; Escape closes the results.
+    if size == "desktop":
+        bob.get_by_label("Message", exact=True).fill("")
+        bob.get_by_label("Message", exact=True).press("/")
+        expect(bob.get_by_label("Message", exact=True)).to_have_value("/")
+        bob.get_by_label("Search messages").click()
+        expect(bob.locator("#search-panel")).to_be_visible()
+        bob.keyboard.press("Escape")
+        expect(bob.locator("#search-panel")).to_be_hidden()

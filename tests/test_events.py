@@ -16,7 +16,7 @@ import waitress
 from waitress import wasyncore
 
 from chat import server_options
-from routes.events import RESERVED_THREADS
+from routes.sse import RESERVED_THREADS
 from scripts.servers import ROOT, Redis
 from settings import Settings
 from store import Store
@@ -321,12 +321,12 @@ def test_in_process_mode_delivers_and_resumes(make_app, memory_settings):
 def test_a_listener_that_falls_too_far_behind_is_told_to_catch_up():
     listener = Fanout(MemoryBus()).listen("room")
     for i in range(QUEUE_MAX + 5):
-        listener.push(Event("message", {"id": i}, i, str(i)))
+        listener.push("room", Event("message", {"id": i}, i, str(i)))
     missed, events = listener.wait(0)
-    assert missed and [event.data["id"] for event in events] == list(range(QUEUE_MAX))
+    assert missed and [event.data["id"] for _, event in events] == list(range(QUEUE_MAX))
     entered = Event("enter", {"u": "ann@example.com"}, QUEUE_MAX + 5, "1.1005")
-    listener.push(entered)
-    assert listener.wait(0) == (False, [entered])
+    listener.push("room", entered)
+    assert listener.wait(0) == (False, [("room", entered)])
 
 
 def test_the_procfile_serves_with_the_sized_options():

@@ -6,7 +6,7 @@ from pathlib import Path
 from chat import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_ROUTE_MODULES = {"routes.common", "routes.inputs"}
+SHARED_ROUTE_MODULES = {"routes.common", "routes.inputs", "routes.sse"}
 
 
 def imports(path: Path) -> set[str]:

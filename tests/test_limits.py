@@ -11,7 +11,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import webtest
 
-from routes.events import SLOT_GRACE_SECONDS
+from routes.sse import SLOT_GRACE_SECONDS
 from settings import from_env
 from tests.helpers import PASSWORD, act, create
 

@@ -69,16 +69,16 @@ def trusted_cache(app) -> None:
 
 
 # A post: the activity id (a counter outside the transaction, so posts never conflict on it; taken before the
-# room's lock), the room's next id (and membership), the activity entry, the message, the poster's read marker,
-# the search index (store/search.py: its vocabulary outside the transaction, then its entry), the commit.
+# room's lock), the room's next id (and membership), the activity entry, the message with its search terms
+# (store/search.py keeps them on the message), the poster's read marker, the commit. A word the process has
+# not seen in the vocabulary adds one insert into `words` (outside the transaction), and at most once a second
+# the vocabulary's generation is read (`find counters`): neither comes with words it knows, as here.
 POST = [
     ("findAndModify", "counters"),
     ("findAndModify", "rooms"),
     ("insert", "activity"),
     ("insert", "messages"),
     ("update", "reads"),
-    ("insert", "words"),
-    ("insert", "terms"),
     ("commitTransaction", None),
 ]
 # A page the process has read before: the room (membership, newest id, changes), nothing else.
@@ -88,14 +88,14 @@ GET = [("find", "rooms")]
 def test_round_trips_of_a_post_and_of_a_page(counted):
     app, ann, commands = counted
     roomid = create(ann)
-    for i in range(3):
-        ann.post_json(f"/v1/logs/{roomid}", {"m": f"warm up {i}"}, status=201)
+    for _ in range(3):
+        ann.post_json(f"/v1/logs/{roomid}", {"m": "hello world"}, status=201)  # the words are known from here on
     ann.get(f"/v1/logs/{roomid}", status=200)
     trusted_cache(app)
     ann.get("/auth/me", status=200)  # the session, read now that the cache is trusted: held from here on
 
     posted = commands.during(lambda: ann.post_json(f"/v1/logs/{roomid}", {"m": "hello world"}, status=201))
-    assert posted == POST
+    assert [command for command in posted if command != ("find", "counters")] == POST
     read = commands.during(lambda: ann.get(f"/v1/logs/{roomid}", status=200))
     assert read == GET
     assert ann.get(f"/v1/logs/{roomid}").json["logs"][-1]["m"] == "hello world"

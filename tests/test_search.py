@@ -1,11 +1,11 @@
-"""Search: GET /v1/search over the terms index (privacy, languages, phrases, prefixes, paging, consistency)."""
+"""Search: GET /v1/search over the terms on each message (privacy, languages, phrases, prefixes, paging, edits)."""
 
 from urllib.parse import quote
 
 import pytest
 
 from store.db import atomic
-from store.search import entry, parse_query, terms, tokens
+from store.search import Search, fields, parse_query, terms, tokens
 from tests.helpers import act, create
 
 
@@ -92,7 +92,7 @@ def test_privacy_non_member_left_member_and_deleted_room(ann, new_user):
     assert search(ann, "secret")["results"] == []
     assert search(ann, "secret", roomid=ann.room, status=400) == {"error": "no such room"}
     db = ann.app.config["chat.store"].db
-    assert db.terms.count_documents({"r": ann.room}) == 0
+    assert db.messages.count_documents({"room": ann.room}) == 0  # its terms went with its messages
 
 
 def test_roomid_and_from_narrow(ann, new_user):
@@ -109,34 +109,42 @@ def test_roomid_and_from_narrow(ann, new_user):
 
 
 def test_edit_and_delete_keep_the_index_consistent(ann):
-    """reindex / unindex inside the write's transaction, as edit() and delete() will call them."""
+    """The terms change with the text in the edit's and the deletion's own transaction; words no message has leave."""
     message = post(ann, ann.room, "old wording here")
+    path = f"/v1/logs/{ann.room}/{message['id']}"
+    db = ann.app.config["chat.store"].db
+    ann.patch_json(path, {"m": "new text here"}, status=200)
+    assert search(ann, "wording")["results"] == [] and search(ann, "wordi")["results"] == []
+    assert texts(search(ann, "new text")) == ["new text here"]
+    assert db.words.count_documents({"w": "wording"}) == 0 and db.words.count_documents({"w": "here"}) == 1
+    ann.delete(path, status=200)
+    assert search(ann, "new")["results"] == [] and search(ann, "here")["results"] == []
+    assert db.messages.count_documents({"k": {"$exists": True}, "id": message["id"]}) == 0
+    assert db.words.count_documents({"w": {"$in": ["new", "text", "here"]}}) == 0
+
+
+def test_a_word_forgotten_elsewhere_comes_back_with_its_next_message(ann, settings, monkeypatch):
+    """Processes remember which words `words` holds; a deletion that forgets one tells them all (counters.words)."""
+    monkeypatch.setattr("store.search.VOCABULARY_CHECK", 0)  # ask on every post, not once a second
     store = ann.app.config["chat.store"]
-
-    def edit(session):
-        store.db.messages.update_one(
-            {"room": ann.room, "id": message["id"]}, {"$set": {"m": "new text"}}, session=session
-        )
-        store.search.reindex(session, ann.room, message["id"], "new text")
-
-    atomic(store.db, edit)
-    assert search(ann, "wording")["results"] == []
-    assert texts(search(ann, "new text")) == ["new text"]
-
-    def delete(session):
-        store.db.messages.delete_one({"room": ann.room, "id": message["id"]}, session=session)
-        store.search.unindex(session, ann.room, message["id"])
-
-    atomic(store.db, delete)
-    assert search(ann, "new")["results"] == []
-    assert store.db.terms.count_documents({}) == 0
+    other = Search(store.db)  # another process's memory of the vocabulary
+    other.learn(["quokka"])
+    first = post(ann, ann.room, "a quokka")
+    ann.delete(f"/v1/logs/{ann.room}/{first['id']}", status=200)
+    assert store.db.words.count_documents({"w": "quokka"}) == 0
+    other.learn(["quokka"])  # it sees the generation move and writes the word again
+    assert store.db.words.count_documents({"w": "quokka"}) == 1
+    store.db.words.delete_many({})
+    post(ann, ann.room, "another quokka")  # this process forgot it too: the vocabulary has it again
+    assert texts(search(ann, "quok")) == ["another quokka"]
 
 
 def test_a_failed_write_leaves_no_index_entry(ann):
     store = ann.app.config["chat.store"]
 
     def fails(session):
-        store.search.index(session, ann.room, 99, "ghost words", ann.user, 10**9)
+        doc = {"room": ann.room, "id": 99, "u": ann.user, "m": "ghost words", "act": 10**9}
+        store.db.messages.insert_one({**doc, **store.search.fields("ghost words")}, session=session)
         raise RuntimeError("abort")
 
     with pytest.raises(RuntimeError):
@@ -166,7 +174,7 @@ def test_common_word_page_is_bounded_and_resumable(ann):
         post(ann, ann.room, f"the common word {i}")
     answer = search(ann, "the", limit=7)
     assert len(answer["results"]) == 7 and answer["next"]
-    assert store.db.terms.count_documents({"k": "the"}) == 30
+    assert store.db.messages.count_documents({"k": "the"}) == 30
 
 
 @pytest.mark.parametrize(
@@ -213,14 +221,7 @@ def test_needs_a_session(client):
 
 def test_terms_are_pure_and_positions_feed_phrases():
     assert terms("the cat and the hat") == {"the": [0, 3], "cat": [1], "and": [2], "hat": [4]}
-    assert entry("r", 1, "東京都", "u", 7) == {
-        "r": "r",
-        "i": 1,
-        "s": 7,
-        "u": "u",
-        "k": ["東京", "京都"],
-        "p": [[0], [1]],
-    }
+    assert fields("東京都") == {"k": ["東京", "京都"], "p": [[0], [1]]}
     assert [t.term for t in tokens("a 中 b")] == ["a", "中", "b"]  # a one-character run is itself
     assert parse_query('"東京 tower"')[0][1].prefix is False
 
@@ -229,4 +230,4 @@ def test_a_message_without_terms_is_indexed_empty_and_stays_out_of_results(ann):
     post(ann, ann.room, "** > ``")
     post(ann, ann.room, "words after")
     assert texts(search(ann, "words")) == ["words after"]
-    assert ann.app.config["chat.store"].db.terms.count_documents({"k": []}) == 1
+    assert ann.app.config["chat.store"].db.messages.count_documents({"k": []}) == 1

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from routes.events import RESERVED_THREADS
+from routes.sse import RESERVED_THREADS
 from scripts.sample_images import png
 from scripts.servers import ROOT
 from settings import _READERS, MIN_WEB_THREADS

@@ -1,7 +1,21 @@
 % rebase('base.tpl', title=title, import_map=import_map, preload=preload, modules=['js/main.js'])
-<div id="app" class="app" data-image-base="{{image_base}}" data-image-max-bytes="{{image_max_bytes}}">
+<div id="app" class="app" data-image-base="{{image_base}}" data-image-max-bytes="{{image_max_bytes}}" data-me="{{me}}">
   <header class="topbar">
     <h1 class="brand"><span class="brand-mark" aria-hidden="true"></span>chat</h1>
+    <form id="search-form" class="search" role="search" hidden>
+      <label for="search-input" class="visually-hidden">Search messages</label>
+      <svg class="search-icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false"><path fill="currentColor" d="M10 3a7 7 0 0 1 5.6 11.2l4.6 4.6-1.4 1.4-4.6-4.6A7 7 0 1 1 10 3zm0 2a5 5 0 1 0 0 10 5 5 0 0 0 0-10z"/></svg>
+      <input id="search-input" type="search" placeholder="Search messages" autocomplete="off" maxlength="200"
+             role="combobox" aria-expanded="false" aria-controls="search-results" aria-autocomplete="list"
+             aria-describedby="search-hint">
+      <kbd class="search-key" title="Press / to search">/</kbd>
+      <p id="search-hint" class="visually-hidden">Results show as you type. Up and Down pick one, Enter opens it, Escape closes the results.</p>
+      <div id="search-panel" class="search-panel" hidden>
+        <p id="search-status" class="hint small search-status" role="status"></p>
+        <ul id="search-results" class="search-results" role="listbox" aria-label="Search results"></ul>
+        <button id="search-more" type="button" class="ghost older" hidden>More results</button>
+      </div>
+    </form>
     <nav id="account" class="account" aria-label="Account" hidden>
       <button id="profile-button" type="button" class="ghost person-button" title="Your profile" aria-haspopup="dialog">
         <span id="my-avatar"></span><span id="whoami" class="whoami"></span>
@@ -24,12 +38,52 @@
       <input id="auth-password" name="password" type="password" autocomplete="current-password"
              aria-describedby="auth-password-error auth-password-hint auth-error" required>
       <p id="auth-password-error" class="error field-error" role="alert"></p>
-      <p id="auth-password-hint" class="hint small">At least 8 characters.</p>
+      <div class="password-line">
+        <p id="auth-password-hint" class="hint small">At least 8 characters.</p>
+        <button id="forgot-button" type="button" class="link small">Forgot password?</button>
+      </div>
       <p id="auth-error" class="error form-error" role="alert"></p>
       <div class="actions">
         <button type="submit" value="login" class="primary">Log in</button>
         <button type="submit" value="register">Create account</button>
       </div>
+    </form>
+
+    <form id="forgot-form" class="card auth-card" novalidate hidden>
+      <h2>Forgot your password?</h2>
+      <p class="hint">Tell us the address you log in with: we will mail it a link to choose a new password.</p>
+      <label for="forgot-email">Your email address</label>
+      <input id="forgot-email" name="username" type="email" autocomplete="username" maxlength="254"
+             aria-describedby="forgot-email-error forgot-error" required>
+      <p id="forgot-email-error" class="error field-error" role="alert"></p>
+      <p id="forgot-sent" class="notice" role="status" hidden></p>
+      <p id="forgot-error" class="error form-error" role="alert"></p>
+      <div class="actions">
+        <button id="forgot-send" type="submit" class="primary">Send the link</button>
+        <button id="forgot-back" type="button">Back to log in</button>
+      </div>
+    </form>
+
+    <form id="reset-form" class="card auth-card" aria-labelledby="reset-title" novalidate hidden>
+      <h2 id="reset-title">Choose a new password</h2>
+      <div id="reset-fields" class="auth-fields">
+        <p class="hint">Once it is set you are logged in here, and logged out everywhere else.</p>
+        <label for="reset-password">New password</label>
+        <input id="reset-password" type="password" autocomplete="new-password" maxlength="1024"
+               aria-describedby="reset-password-error reset-password-hint reset-error" required>
+        <p id="reset-password-error" class="error field-error" role="alert"></p>
+        <p id="reset-password-hint" class="hint small">At least 8 characters.</p>
+        <label for="reset-confirm">Type it again</label>
+        <input id="reset-confirm" type="password" autocomplete="new-password" maxlength="1024"
+               aria-describedby="reset-confirm-error reset-error" required>
+        <p id="reset-confirm-error" class="error field-error" role="alert"></p>
+      </div>
+      <p id="reset-error" class="error form-error" role="alert"></p>
+      <div class="actions">
+        <button id="reset-save" type="submit" class="primary">Set the password and log in</button>
+        <button id="reset-again" type="button" class="primary" hidden>Ask for a new link</button>
+      </div>
+      <button id="reset-back" type="button" class="link small back-link">Back to log in</button>
     </form>
   </main>
 
@@ -87,6 +141,7 @@
           <p id="history-start" class="history-start hint small" hidden>This is the beginning of the room.</p>
           <button id="older-button" type="button" class="ghost older" hidden>Load older messages</button>
           <ol id="message-list" class="message-list"></ol>
+          <button id="newer-button" type="button" class="ghost older" hidden>Load newer messages</button>
           <ol id="pending-list" class="message-list" aria-label="Not sent yet"></ol>
         </div>
         <button id="jump-button" type="button" class="jump" hidden>New messages &darr;</button>
@@ -190,6 +245,35 @@
           <button id="profile-save" type="button" class="primary">Save</button>
         </div>
       </form>
+      <details id="password-section" class="profile-section">
+        <summary>Change password</summary>
+        <form id="password-form" class="password-form" novalidate>
+          <input type="email" id="password-user" autocomplete="username" hidden>
+          <label for="password-current">Current password</label>
+          <input id="password-current" type="password" autocomplete="current-password" maxlength="1024"
+                 aria-describedby="password-current-error" required>
+          <p id="password-current-error" class="error field-error" role="alert"></p>
+          <label for="password-new">New password</label>
+          <input id="password-new" type="password" autocomplete="new-password" maxlength="1024"
+                 aria-describedby="password-new-error password-new-hint" required>
+          <p id="password-new-error" class="error field-error" role="alert"></p>
+          <p id="password-new-hint" class="hint small">At least 8 characters. Your other sessions are logged out.</p>
+          <label for="password-again">Type the new one again</label>
+          <input id="password-again" type="password" autocomplete="new-password" maxlength="1024"
+                 aria-describedby="password-again-error" required>
+          <p id="password-again-error" class="error field-error" role="alert"></p>
+          <p id="password-error" class="error" role="alert"></p>
+          <button type="submit" class="primary">Change password</button>
+        </form>
+      </details>
+      <p id="password-done" class="notice small" role="status" hidden></p>
+      <section class="profile-section" aria-labelledby="sessions-title">
+        <h3 id="sessions-title" tabindex="-1">Where you are logged in</h3>
+        <ul id="sessions" class="session-list" aria-labelledby="sessions-title"></ul>
+        <p id="sessions-status" class="hint small" role="status"></p>
+        <p id="sessions-error" class="error" role="alert"></p>
+        <button id="sessions-end-others" type="button" hidden>Log out everywhere else</button>
+      </section>
     </dialog>
     <dialog id="invite-dialog" class="dialog" aria-labelledby="invite-title">
       <form id="invite-form" novalidate>

@@ -1,9 +1,11 @@
 // The log-in / create-account form: checks what it can before sending, and says what is wrong in
 // human words under the field it concerns; logging out; asking who we are after a reload.
+import { emailProblem, passwordProblem, sentence, showCard } from "chat/account_forms";
 import { OFFLINE, api, onUnauthorized } from "chat/api";
+import { SIGNED_IN } from "chat/config";
 import { $, seconds, show } from "chat/dom";
+import { remember } from "chat/people";
 
-const EMAIL = /^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$/;
 const form = $("auth-form");
 const email = $("auth-email");
 const password = $("auth-password");
@@ -12,14 +14,8 @@ const fieldErrors = new Map([[email, $("auth-email-error")], [password, $("auth-
 
 /** What is wrong with the form as typed, field by field (nothing: ready to send). */
 function problems() {
-  const found = new Map();
-  const address = email.value.trim();
-  if (!address) found.set(email, "Enter an email address");
-  else if (!EMAIL.test(address)) found.set(email, "Enter an email address, like name@example.com");
-  else if (address.length > 254) found.set(email, "An email address has at most 254 characters");
-  if (!password.value) found.set(password, "Enter a password");
-  else if (password.value.length < 8) found.set(password, "At least 8 characters");
-  else if (password.value.length > 1024) found.set(password, "At most 1024 characters");
+  const found = new Map([[email, emailProblem(email.value)], [password, passwordProblem(password.value)]]);
+  for (const [input, text] of found) if (!text) found.delete(input);
   return found;
 }
 
@@ -39,11 +35,15 @@ function explain(res) {
   if (res.status === 429) return ["", `Too many attempts: try again in ${seconds(res.retryAfter)}.`];
   if (text.startsWith("username")) return [email, "Enter an email address"];
   if (text.startsWith("password")) return [password, "Between 8 and 1024 characters"];
-  return ["", text ? text.charAt(0).toUpperCase() + text.slice(1) : `The server answered ${res.status}.`];
+  return ["", sentence(text) || `The server answered ${res.status}.`];
 }
 
-/** Wire the form; `signedIn(user)` and `signedOut()` tell the rest of the page. */
-export function startAuth({ signedIn, signedOut }) {
+/**
+ * Wire the form; `signedIn(user)` and `signedOut()` tell the rest of the page, `forgot(email)` opens the
+ * password reset. Answers {enter(user), check()}: sign in as someone (after a reset), and ask the server
+ * who we are (the page's start, unless a reset link opened it).
+ */
+export function startAuth({ signedIn, signedOut, forgot }) {
   const enter = (user) => {
     onUnauthorized(() => leave("Your session has ended: please log in again."));
     show($("auth-view"), false);
@@ -58,6 +58,7 @@ export function startAuth({ signedIn, signedOut }) {
     show($("chat-view"), false);
     show($("account"), false);
     show($("auth-view"), true);
+    showCard(form);
     formError.textContent = notice;
     email.focus();
   };
@@ -98,6 +99,11 @@ export function startAuth({ signedIn, signedOut }) {
       }
     });
   }
+  $("forgot-button").addEventListener("click", () => {
+    formError.textContent = "";
+    showProblems(new Map());
+    forgot(email.value.trim());
+  });
 
   $("logout-button").addEventListener("click", async () => {
     try {
@@ -108,7 +114,14 @@ export function startAuth({ signedIn, signedOut }) {
     leave("");
   });
 
-  (async () => {
+  let served = SIGNED_IN; // the page says who it was served to: the first check needs no request
+  const check = async () => {
+    if (served) {
+      remember({ userid: served.user, name: served.name, avatar: served.avatar });
+      enter(served.user);
+      served = null;
+      return;
+    }
     try {
       const res = await api("GET", "/auth/me");
       if (res.ok) enter(res.data.user);
@@ -116,5 +129,6 @@ export function startAuth({ signedIn, signedOut }) {
     } catch {
       leave(OFFLINE);
     }
-  })();
+  };
+  return { enter, check };
 }

@@ -1,10 +1,10 @@
 // One open room: its heading, and the parts that make the conversation — the message list, the
-// history pager, the live stream, pending sends and uploads — joined by small callbacks.
+// history pager, the room's live events (from the page's one stream), pending sends and uploads. It opens
+// at the newest messages, or (a search result) around one message, which it shows lit up.
 import { OFFLINE, api, apiError } from "chat/api";
 import { $, plural } from "chat/dom";
 import { HistoryPager } from "chat/history_pager";
 import { Lifetime } from "chat/lifetime";
-import { LiveStream } from "chat/live_stream";
 import { MessageActions } from "chat/message_actions";
 import { MessageChanges } from "chat/message_changes";
 import { MessageList } from "chat/message_list";
@@ -23,43 +23,48 @@ const roomError = $("room-error");
 export class Conversation {
   /**
    * lost(reason): the room went away under us; changed(): someone came or went (the room list may differ);
-   * read(): the reader's marker moved (unread counts changed); updated(changes): the room was renamed or changed.
+   * updated(changes): the room was renamed or changed; latest(): the reader asks for the newest messages while
+   * the page holds older ones. `at`: open around this id.
    */
-  constructor(room, user, { lost, changed, read, updated }) {
+  constructor(room, user, { lost, changed, updated, latest }, at = null) {
     this.roomid = room.roomid;
     this.user = user;
+    this.at = at;
     this.events = { lost, changed, updated };
     this.lifetime = new Lifetime();
     this.typing = new TypingIndicator(user, this.lifetime);
     const path = encodeURIComponent(room.roomid);
-    this.marker = new ReadMarker(path, room.read || 0, this.lifetime, { moved: () => read() });
+    this.marker = new ReadMarker(path, room.read || 0, this.lifetime);
     this.messages = new MessageList(user, { inserted: (item, message, mine) => this.marker.watch(item, message, mine) });
-    this.scroll = new ScrollKeeper({ nearTop: () => this.history.loadOlder() });
+    this.scroll = new ScrollKeeper({
+      nearTop: () => this.history.loadOlder(),
+      nearBottom: () => this.history.loadNewer(),
+      latest: () => latest(),
+    });
     this.history = new HistoryPager({
       fetchPage: (query) => this.fetchPage(path, query),
       messages: this.messages,
       scroll: this.scroll,
       failed: (text) => { roomError.textContent = text; },
+      // Live messages were held back while newer history was missing: fetch any that fell in between.
+      reachedEnd: () => this.history.catchUp(this.messages.newest, (message) => this.receive(message)).catch(() => {}),
     });
-    this.stream = new LiveStream(path, this.lifetime, {
-      on: {
-        message: (message) => this.receive(message),
-        edit: (message) => this.messages.update(message),
-        delete: (tombstone) => { this.actions.deleted(tombstone.id); this.messages.update(tombstone); },
-        react: (event) => this.messages.react(event.id, event.reactions),
-        enter: (event) => this.note("enter", event),
-        leave: (event) => this.note("leave", event),
-        deleted: () => this.lost(`“${this.name}” was deleted by its last member.`),
-        typing: (event) => this.typing.seen(event),
-        invite: (event) => this.note("invite", event),
-        updated: (event) => { this.note("updated", event); this.events.updated(event); },
-        removed: (event) => (event.u === this.user
-          ? this.lost(`You were removed from “${this.name}”.`)
-          : this.note("removed", event)),
-      },
-      newest: () => this.messages.newest,
-      catchUp: () => this.history.catchUp(this.messages.newest, (message) => this.receive(message)),
-    });
+    this.live = null; // the room's events heard while its history loads, then null once they are shown
+    this.on = {
+      message: (message) => this.receive(message),
+      edit: (message) => this.messages.update(message),
+      delete: (tombstone) => { this.actions.deleted(tombstone.id); this.messages.update(tombstone); },
+      react: (event) => this.messages.react(event.id, event.reactions),
+      enter: (event) => this.note("enter", event),
+      leave: (event) => (event.u === this.user ? this.lost(`You left “${this.name}”.`) : this.note("leave", event)),
+      deleted: () => this.lost(`“${this.name}” was deleted by its last member.`),
+      typing: (event) => this.typing.seen(event),
+      invite: (event) => this.note("invite", event),
+      updated: (event) => { this.note("updated", event); this.events.updated(event); },
+      removed: (event) => (event.u === this.user
+        ? this.lost(`You were removed from “${this.name}”.`)
+        : this.note("removed", event)),
+    };
     this.pending = new PendingSends(path, user, this.lifetime, {
       added: () => this.scroll.toBottom(),
       delivered: (message) => this.receive(message),
@@ -98,17 +103,42 @@ export class Conversation {
   /** The newest message id the page knows: as many messages as the room has had (ids count from 1). */
   get messageCount() { return this.messages.newest; }
 
-  async start() {
+  /** Whether the page holds the room's newest message (not so while reading around a search result). */
+  get atLatest() { return this.history.atEnd; }
+
+  async start(delay = 1000) {
+    this.live = [];
     try {
-      if (!(await this.history.loadLatest())) return;
-      this.marker.divide($("message-list"));
+      if (this.at) {
+        if (!(await this.history.loadAround(this.at))) return;
+        this.show(this.at);
+        this.history.fillScreen();
+      } else {
+        if (!(await this.history.loadLatest())) return;
+        this.marker.divide($("message-list"));
+      }
     } catch (error) {
       roomError.textContent = error instanceof TypeError ? OFFLINE : String(error.message);
-      this.lifetime.later(() => this.start(), this.stream.backoff());
+      this.lifetime.later(() => this.start(Math.min(delay * 2, 30000)), delay);
       return;
     }
     roomError.textContent = "";
-    this.stream.connect();
+    const heard = this.live;
+    this.live = null;
+    for (const [kind, data] of heard) this.hear(kind, data);
+  }
+
+  /** An event of this room from the page's stream; those that come while the history loads wait for it. */
+  hear(kind, data) {
+    if (this.lifetime.closed) return;
+    if (this.live) this.live.push([kind, data]);
+    else if (this.on[kind]) this.on[kind](data);
+  }
+
+  /** The stream could not replay what it missed: read what came since over HTTP. */
+  catchUp() {
+    if (this.live || !this.history.atEnd) return; // still loading, or the newer pages will bring it
+    this.history.catchUp(this.messages.newest, (message) => this.receive(message)).catch(() => {});
   }
 
   /** A page of this room's messages; null (after handling it) when the room is gone or not ours. */
@@ -125,6 +155,7 @@ export class Conversation {
 
   /** A message from the stream or our own post; one beyond the next id makes us fetch what lies between. */
   receive(message) {
+    if (!this.history.atEnd) return; // it comes with the newer pages
     const newest = this.messages.newest;
     if (!this.messages.insert(message)) return;
     this.typing.stopped(message.u);
@@ -167,7 +198,20 @@ export class Conversation {
       else await this.history.loadOlder();
       if (this.lifetime.closed) return;
     }
+    this.light(this.messages.item(id));
+  }
+
+  /** A search result: the message scrolled to the middle, lit up, and marked until another is shown. */
+  show(id) {
     const item = this.messages.item(id);
+    if (!item) return false;
+    for (const other of document.querySelectorAll("#message-list .found")) other.classList.remove("found");
+    item.classList.add("found");
+    this.light(item);
+    return true;
+  }
+
+  light(item) {
     if (!item) return;
     item.scrollIntoView({ block: "center" });
     item.classList.remove("highlight");

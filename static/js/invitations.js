@@ -16,9 +16,9 @@ export class Invitations {
     this.asked = 0;
   }
 
+  /** The invitations come from the page's stream (its `invitations`), or are read again on news of one. */
   start(user) {
     this.user = user;
-    return this.refresh();
   }
 
   stop() {

@@ -4,7 +4,7 @@ import { isImageUrl } from "chat/config";
 import { el, timeElement, timeLabel } from "chat/dom";
 import { render } from "chat/formatted";
 import { emojiOnly } from "chat/markdown";
-import { avatarElement, displayName, nameElement } from "chat/people";
+import { avatarElement, displayName, nameElement, remember } from "chat/people";
 
 const QUOTE_CHARS = 120;
 const CHIP_NAMES = 3;
@@ -72,9 +72,13 @@ function toolbar(message, { mine, owner }) {
 export function renderMessage(item, message, { user, owner }) {
   const mine = message.u === user;
   item.classList.toggle("deleted", Boolean(message.deleted));
+  // A webhook's or a deleted account's message names its author itself: no profile to look up.
+  if (message.name) remember({ userid: message.u, name: message.name });
   const meta = el("div", { class: "meta" },
     mine ? el("span", { class: "author" }, "You") : avatarElement(message.u, "tiny"),
-    mine ? null : nameElement(message.u, { class: "author" }), " ", timeElement(message.t));
+    mine ? null : nameElement(message.u, { class: "author" }),
+    message.bot ? el("span", { class: "bot-badge", title: "Posted by a webhook" }, "bot") : null,
+    " ", timeElement(message.t));
   if (message.deleted) {
     item.replaceChildren(meta, el("div", { class: "tombstone" }, "message deleted"));
     return;

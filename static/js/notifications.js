@@ -3,8 +3,9 @@
 // but hidden, browser notifications of news in rooms per their level (one per room at a time, by `tag`).
 import { api } from "chat/api";
 import { $ } from "chat/dom";
+import { displayName } from "chat/people";
+import { mentionsMe } from "chat/mentions";
 
-const POLL_MS = 15000; // while hidden: how often the room listing is read for news
 const TEXT_MAX = 120;
 
 const supported = () => "Notification" in window;
@@ -44,62 +45,29 @@ async function unsubscribePush() {
   await subscription.unsubscribe();
 }
 
-/** Whether a room's listing entry shows news that its level wants told, compared with the last one seen. */
-export function newsWorthTelling(before, now) {
-  if (!before || now.notify === "nothing") return false;
-  if (now.notify === "all") return now.unread > before.unread;
-  return now.mentions > before.mentions;
+/** Whether a message in a room is news its level wants told: every message, or those that mention the user. */
+export function newsWorthTelling(message, room, user) {
+  if (!room || message.u === user || room.notify === "nothing") return false;
+  return room.notify === "all" || mentionsMe(message.m, user, room.members);
 }
 
 function cut(text) {
   return text.length > TEXT_MAX ? `${text.slice(0, TEXT_MAX - 1)}…` : text;
 }
 
-/** Watches the room listing while the page is hidden and tells of news by browser notifications. */
-class HiddenWatcher {
-  constructor({ user, open }) {
-    this.events = { user, open };
-    this.seen = null; // roomid -> {unread, mentions, notify}, from the listing when the page was hidden
-    this.timer = null;
-    document.addEventListener("visibilitychange", () => this.changed());
-  }
-
-  changed() {
-    clearInterval(this.timer);
-    this.timer = null;
-    this.seen = null;
-    const wanted = Notification.permission === "granted" && localStorage.getItem("chat-notify") === "on";
-    if (document.visibilityState !== "hidden" || !wanted) return;
-    this.look();
-    this.timer = setInterval(() => this.look(), POLL_MS);
-  }
-
-  async look() {
-    const user = this.events.user();
-    if (!user) return;
-    const res = await api("GET", `/v1/room/${encodeURIComponent(user)}`).catch(() => null);
-    if (!res || !res.ok || document.visibilityState !== "hidden") return;
-    const before = this.seen;
-    this.seen = new Map(res.data.join_rooms.map((room) => [room.roomid, room]));
-    if (!before) return; // the first look is the baseline: only news from now on is told
-    for (const room of this.seen.values()) {
-      if (newsWorthTelling(before.get(room.roomid), room)) this.tell(room);
-    }
-  }
-
-  async tell(room) {
-    const res = await api("GET", `/v1/logs/${encodeURIComponent(room.roomid)}?limit=1`).catch(() => null);
-    const last = res && res.ok ? res.data.logs[res.data.logs.length - 1] : null;
-    if (!last || last.deleted) return;
-    const who = await api("GET", `/v1/users/${encodeURIComponent(last.u)}`).catch(() => null);
-    const sender = who && who.ok ? who.data.name : last.u;
-    const shown = new Notification(room.name, { body: `${sender}: ${cut(last.m)}`, tag: `room-${room.roomid}` });
-    shown.addEventListener("click", () => {
-      window.focus();
-      this.events.open(room.roomid);
-      shown.close();
-    });
-  }
+/** While the page is hidden: a browser notification for each message worth telling (one per room, by tag). */
+function tellHidden(message, room, open) {
+  const wanted = Notification.permission === "granted" && localStorage.getItem("chat-notify") === "on";
+  if (!wanted || document.visibilityState !== "hidden" || message.deleted) return;
+  const shown = new Notification(room.name, {
+    body: `${displayName(message.u)}: ${cut(message.m.replace(/<@([^\s<>]+)>/g, (_, u) => `@${displayName(u)}`))}`,
+    tag: `room-${room.roomid}`,
+  });
+  shown.addEventListener("click", () => {
+    window.focus();
+    open(room.roomid);
+    shown.close();
+  });
 }
 
 /** The control's label and state: what pressing it does next. */
@@ -111,12 +79,19 @@ function describe(button, on) {
     : on ? "Stop notifications in this browser" : "Notify me of mentions and direct messages";
 }
 
-/** user(): the signed-in user or null; open(roomid): show that room (a notification was clicked). */
-export function startNotifications({ user, open }) {
+/**
+ * user(): the signed-in user or null; room(roomid): what the room list knows of one of our rooms;
+ * open(roomid): show that room (a notification was clicked). Returns {heard(message)}: a message from the stream.
+ */
+export function startNotifications({ user, room, open }) {
   const button = $("notify-button");
-  if (!supported()) return;
+  const notifier = {
+    heard: (message) => {
+      if (supported() && newsWorthTelling(message, room(message.roomid), user())) tellHidden(message, room(message.roomid), open);
+    },
+  };
+  if (!supported()) return notifier;
   button.hidden = false;
-  new HiddenWatcher({ user, open });
   if (pushable()) {
     navigator.serviceWorker.addEventListener("message", (event) => {
       if (event.data && event.data.type === "open-room" && typeof event.data.roomid === "string") open(event.data.roomid);
@@ -139,4 +114,5 @@ export function startNotifications({ user, open }) {
     }
     describe(button, on);
   });
+  return notifier;
 }

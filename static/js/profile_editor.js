@@ -1,5 +1,6 @@
 // One's own profile: the account bar's name and avatar, and the editor behind it (display name; a
-// picture uploaded through POST /v1/image, then PUT /v1/profile).
+// picture uploaded through POST /v1/image, then PUT /v1/profile). The dialog's account parts below the
+// profile (password, sessions) hear of its opening through `opened(user)`.
 import { OFFLINE, api, apiError } from "chat/api";
 import { IMAGE_MAX_BYTES } from "chat/config";
 import { $, megabytes, show } from "chat/dom";
@@ -29,7 +30,8 @@ async function uploadImage(file) {
 }
 
 export class ProfileEditor {
-  constructor() {
+  constructor({ opened }) {
+    this.opened = opened;
     this.user = null;
     this.avatar = null; // the avatar the editor would save
     $("profile-button").addEventListener("click", () => this.open());
@@ -64,6 +66,7 @@ export class ProfileEditor {
     $("profile-email").textContent = this.user;
     problem.textContent = "";
     this.preview();
+    this.opened(this.user);
     dialog.showModal();
     nameInput.focus();
   }

@@ -7,13 +7,12 @@ import { $, el } from "chat/dom";
 const SEND_MS = 700; // seen messages are reported together, at most this often
 
 export class ReadMarker {
-  /** read: the marker when the room opened; moved(read): the server took a newer marker. */
-  constructor(path, read, lifetime, { moved }) {
+  /** read: the marker when the room opened (the page's stream tells the room list when it moves). */
+  constructor(path, read, lifetime) {
     this.path = path;
     this.sent = read;
     this.seen = read;
     this.opened = read;
-    this.moved = moved;
     this.lifetime = lifetime;
     this.timer = null;
     this.watched = new Map(); // element -> message id, until seen
@@ -68,10 +67,7 @@ export class ReadMarker {
     const id = this.seen;
     try {
       const res = await api("POST", `/v1/rooms/${this.path}/read`, { id });
-      if (res.ok) {
-        this.sent = Math.max(this.sent, res.data.read);
-        this.moved(this.sent);
-      }
+      if (res.ok) this.sent = Math.max(this.sent, res.data.read);
     } catch {
       // Offline: the next message seen tries again.
     }

@@ -1,11 +1,12 @@
-// The room lists: "Your rooms" and "Other rooms" with member counts, refreshed every 10 s while the
-// page is visible; creating a room and joining one.
+// The room lists: "Your rooms" and "Other rooms" with member counts and unread news, kept current by the
+// page's stream (counts change in place; a room coming or going reads the list again); creating and joining.
 import { OFFLINE, api, apiError } from "chat/api";
 import { $, el, plural, show } from "chat/dom";
 import { avatarElement } from "chat/people";
+import { mentionsMe } from "chat/mentions";
 import { titleUnread } from "chat/title";
 
-const REFRESH_MS = 10000;
+const REFRESH_SOON_MS = 300; // changes to the list that come together are read once
 const roomsError = $("rooms-error");
 
 /** A joined room's unread count and mention badge (nothing when all is read). */
@@ -69,7 +70,8 @@ export class RoomList {
     this.names = new Map();
     this.current = null;
     this.asked = 0;
-    this.timer = null;
+    this.soon = null;
+    this.listing = { allrooms: [], mine: [] };
     $("create-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.create($("room-name"));
@@ -77,15 +79,13 @@ export class RoomList {
     document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") this.refresh(); });
   }
 
+  /** The lists come from the page's stream (its first `rooms`), then change in place or are read again. */
   start(user) {
     this.user = user;
-    clearInterval(this.timer);
-    this.timer = setInterval(() => { if (document.visibilityState === "visible") this.refresh(); }, REFRESH_MS);
-    return this.refresh();
   }
 
   stop() {
-    clearInterval(this.timer);
+    clearTimeout(this.soon);
     this.user = null;
     this.joined = new Map();
     this.names = new Map();
@@ -112,8 +112,48 @@ export class RoomList {
       roomsError.textContent = apiError(res, "Could not load the rooms.");
       return;
     }
+    this.load({ allrooms: res.data.allrooms, rooms: res.data.join_rooms });
+  }
+
+  /** A fresh listing: {allrooms, rooms} (the stream's `rooms`, or GET /v1/room/:userid's). */
+  load({ allrooms, rooms }) {
     roomsError.textContent = "";
-    const { allrooms, join_rooms: mine } = res.data;
+    this.listing = { allrooms, mine: rooms };
+    this.render();
+    this.events.listed(this.joined);
+  }
+
+  /** Read the list again shortly (several changes that come together cost one read). */
+  refreshSoon() {
+    clearTimeout(this.soon);
+    this.soon = setTimeout(() => this.refresh(), REFRESH_SOON_MS);
+  }
+
+  /** A message in one of our rooms: its news counts change in place, and it moves to the top. */
+  heard(message, open) {
+    const room = this.joined.get(message.roomid);
+    if (!room || !this.user) return;
+    if (message.u === this.user) Object.assign(room, { unread: 0, mentions: 0 });
+    else if (!open) {
+      room.unread = (room.unread || 0) + 1;
+      if (mentionsMe(message.m, this.user, room.members)) room.mentions = (room.mentions || 0) + 1;
+    }
+    room.last_message = message.t;
+    const mine = this.listing.mine;
+    this.listing.mine = [room, ...mine.filter((r) => r !== room)];
+    this.render();
+  }
+
+  /** Our read marker moved (on this page or another): the server's counts. */
+  counted({ roomid, read, unread, mentions }) {
+    const room = this.joined.get(roomid);
+    if (!room) return;
+    Object.assign(room, { read, unread, mentions });
+    this.render();
+  }
+
+  render() {
+    const { allrooms, mine } = this.listing;
     this.joined = new Map(mine.map((room) => [room.roomid, room]));
     for (const room of allrooms.concat(mine)) this.names.set(room.roomid, room.name);
     const pick = (room, joined) => (joined ? this.events.open(room) : this.join(room));
@@ -125,7 +165,6 @@ export class RoomList {
     renderRooms($("other-rooms"), allrooms.filter((room) => !this.joined.has(room.roomid)), false, this.current, pick);
     show($("my-rooms-empty"), rooms.length === 0);
     show($("other-rooms-empty"), allrooms.every((room) => this.joined.has(room.roomid)));
-    this.events.listed(this.joined);
     titleUnread(mine.reduce((sum, room) => sum + (room.unread || 0), 0));
   }
 

@@ -1,0 +1,195 @@
+"""Fan-out of the user stream: 1,000 users with a page open (GET /v1/events), each in 10 of 100 rooms,
+messages at 10/s spread over the rooms; on one web process, then on two sharing MongoDB and Redis.
+
+Usage: .venv/bin/python -m bench.user_fanout [--users 1000] [--rooms 100] [--per-user 10] [--messages 200]
+       [--processes 1,2] [--threads 1100]
+Issue 18's figure, 5,000 listeners on two processes: --users 5000 --processes 2 --threads 2700.
+The people, rooms and sessions are written straight into the database (registering 1,000 people through
+the API would spend minutes in scrypt); everything measured goes through HTTP. Prints per run: deliveries
+expected (each message to each member with a stream), lost and duplicated (must be 0), p50/p99 delivery
+latency (from just before the POST to receipt), and each web process's memory and CPU while the messages
+flow; the baseline is the same room layout with 10 listeners, in the same run.
+"""
+
+import argparse
+import os
+import random
+import secrets
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from bench.fanout import Listener, percentile, read_all, rss_mib, start_web
+from chat import raise_open_files_limit
+from scripts.servers import Mongo, Redis
+from store import Store
+from store.db import now
+from store.sessions import session_key
+from store.users import hash_password
+
+PASSWORD = "bench password"
+OPEN_BATCH = 100  # streams opened together, each batch once the last one is in
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def populate(store: Store, users: int, rooms: int, per_user: int) -> tuple[list[str], dict[str, list[str]], dict]:
+    """(emails, members by room, session token by email), written directly."""
+    t, hashed = now(), hash_password(PASSWORD)
+    emails = [f"u{i}@example.com" for i in range(users)]
+    store.db.users.insert_many([{"_id": email, "hash": hashed, "created": t} for email in emails])
+    tokens = {email: secrets.token_urlsafe(32) for email in emails}
+    store.db.sessions.insert_many(
+        [
+            {
+                "_id": session_key(token),
+                "sid": secrets.token_urlsafe(12),
+                "u": email,
+                "created": t,
+                "last_seen": t,
+                "expires": t.replace(year=t.year + 1),
+                "address": "",
+                "agent": "bench",
+            }
+            for email, token in tokens.items()
+        ]
+    )
+    chosen = random.Random(1)
+    members: dict[str, list[str]] = {}
+    ids = [store.rooms.create(emails[i % users], f"room {i}") for i in range(rooms)]
+    for email in emails:
+        for roomid in chosen.sample(ids, per_user):
+            members.setdefault(roomid, [])
+            if email not in members[roomid]:
+                members[roomid].append(email)
+    for roomid in ids:
+        owner = store.db.rooms.find_one({"_id": roomid}, {"members": 1})["members"][0]
+        everyone = list(dict.fromkeys([owner, *members.get(roomid, [])]))
+        store.db.rooms.update_one({"_id": roomid}, {"$set": {"members": everyone, "n": len(everyone)}})
+        members[roomid] = everyone
+    return emails, members, tokens
+
+
+def run(ports, pids, emails, members, tokens, listening: int, messages: int, rate: float) -> dict:
+    """`listening` users open their stream (spread over the processes); `messages` posted over the rooms."""
+    streams = {}
+    for first in range(0, listening, OPEN_BATCH):  # pages open over time, not all in one instant
+        batch = emails[first : min(first + OPEN_BATCH, listening)]
+        opened = [Listener(ports[(first + i) % len(ports)], "/v1/events", tokens[e]) for i, e in enumerate(batch)]
+        streams.update(zip(batch, opened, strict=True))
+        read_all(opened, lambda opened=opened: all(s.ready for s in opened), 60)
+        if not all(s.ready for s in opened):
+            raise SystemExit(f"only {sum(s.ready for s in streams.values())} of {listening} streams opened")
+    time.sleep(1)
+    rooms = list(members)
+    posters = {}
+    sent: dict[str, tuple[str, float]] = {}
+    memory = [rss_mib(pid) for pid in pids]
+    cpu_before, wall = [cpu_seconds(pid) for pid in pids], time.monotonic()
+
+    def post_all():
+        order = random.Random(2)
+        for i in range(messages):
+            roomid = order.choice(rooms)
+            author = members[roomid][0]
+            http = posters.setdefault(author, requests.Session())
+            http.cookies.set("session", tokens[author])
+            text = f"bench {i} {secrets.token_hex(4)}"
+            started = time.monotonic()
+            sent[text] = (roomid, started)
+            port = ports[i % len(ports)]
+            http.post(f"http://127.0.0.1:{port}/v1/logs/{roomid}", json={"m": text}).raise_for_status()
+            time.sleep(max(0.0, started + 1 / rate - time.monotonic()))
+
+    writer = threading.Thread(target=post_all)
+    writer.start()
+    expected = lambda: sum(  # noqa: E731 - evaluated while the writer runs
+        sum(1 for email in members[roomid] if email in streams) for roomid, _ in sent.values()
+    )
+    got = lambda: sum(len(s.received) for s in streams.values())  # noqa: E731
+    read_all(list(streams.values()), lambda: not writer.is_alive() and got() >= expected(), 120)
+    writer.join()
+    elapsed = time.monotonic() - wall
+    cpu = [(cpu_seconds(pid) - before) / elapsed * 100 for pid, before in zip(pids, cpu_before, strict=True)]
+    read_all(list(streams.values()), lambda: False, 1.0)  # anything extra (a duplicate) would arrive now
+    latencies, lost, duplicated, deliveries = [], 0, 0, 0
+    for email, stream in streams.items():
+        wanted = {text for text, (roomid, _) in sent.items() if email in members[roomid]}
+        texts = [text for _, _, text, _ in stream.received if text in sent]
+        deliveries += len(wanted)
+        lost += len(wanted - set(texts))
+        duplicated += len(texts) - len(set(texts))
+        latencies += [(at - sent[text][1]) * 1000 for _, _, text, at in stream.received if text in sent]
+        stream.sock.close()
+    return {
+        "listening": listening,
+        "processes": len(ports),
+        "deliveries": deliveries,
+        "lost": lost,
+        "duplicated": duplicated,
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "rss": memory,
+        "cpu": cpu,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--rooms", type=int, default=100)
+    parser.add_argument("--per-user", type=int, default=10)
+    parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=10.0, help="messages posted per second")
+    parser.add_argument("--processes", default="1,2", help="runs: how many web processes share the streams")
+    parser.add_argument("--threads", type=int, default=1100, help="WEB_THREADS of each web process")
+    args = parser.parse_args()
+    raise_open_files_limit(args.users + 512)
+    limits = {"WEB_THREADS": str(args.threads), "WEB_CONNECTION_LIMIT": str(args.threads + 400)}
+    mongo, redis_server = Mongo(), Redis()
+    webs = []
+    rows = []
+    try:
+        store = Store(mongo.uri("bench_user_fanout"), redis_server.url)
+        store.ensure_indexes()
+        emails, members, tokens = populate(store, args.users, args.rooms, args.per_user)
+        webs = [start_web(mongo.uri("bench_user_fanout"), redis_server.url, **limits) for _ in range(2)]
+        one = ([webs[0][1]], [webs[0][0].pid])
+        run(*one, emails, members, tokens, 10, 10, args.rate)  # warm-up: first connections, first queries
+        time.sleep(2)
+        baseline = run(*one, emails, members, tokens, 10, args.messages // 2, args.rate)
+        for processes in (int(n) for n in args.processes.split(",")):
+            time.sleep(3)  # the previous run's streams notice their clients are gone
+            ports, pids = [port for _, port in webs[:processes]], [web.pid for web, _ in webs[:processes]]
+            rows.append(run(ports, pids, emails, members, tokens, args.users, args.messages, args.rate))
+    finally:
+        for web, _ in webs:
+            web.terminate()
+            web.wait(20)
+        redis_server.stop()
+        mongo.stop()
+    print(
+        f"cores: {os.cpu_count()}; {args.users} users each in {args.per_user} of {args.rooms} rooms, one user stream "
+        f"each; {args.messages} messages at {args.rate:g}/s over the rooms; the bench client shares the machine"
+    )
+    print(f"baseline: 10 streams p50 {baseline['p50']:.1f} ms, p99 {baseline['p99']:.1f} ms")
+    print(
+        f"{'procs':>5}{'streams':>8}{'deliveries':>11}{'lost':>5}{'dup':>4}{'p50 ms':>8}{'p99 ms':>8}{'p99/base':>9}"
+        f"  RSS MiB / CPU % of a core, per process"
+    )
+    for row in rows:
+        per = ", ".join(f"{rss:.0f} / {cpu:.0f}" for rss, cpu in zip(row["rss"], row["cpu"], strict=True))
+        print(
+            f"{row['processes']:>5}{row['listening']:>8}{row['deliveries']:>11}{row['lost']:>5}{row['duplicated']:>4}"
+            f"{row['p50']:>8.1f}{row['p99']:>8.1f}{row['p99'] / baseline['p99']:>9.1f}  {per}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""What every event stream shares: SSE frames, positions in a timeline, a stream's slot and clock."""
+
+import json
+import random
+import time
+from contextlib import contextmanager
+
+from bottle import response
+
+from routes.common import fail, too_many
+from store.errors import RateLimited
+from store.timeline import Event
+
+RETRY_MS = 3000  # how soon a browser comes back after a stream ends
+WAIT_SECONDS = 1.0  # how long a stream waits for events before it checks that its client is still there
+PAGE = 500  # positions per database read while replaying or filling a gap
+RESERVED_THREADS = 64  # waitress threads never given to streams, so ordinary requests stay quick
+CHECK_EVERY = 4  # heartbeats between a stream's own look at the room in the database
+SLOT_GRACE_SECONDS = 30  # a stream's slot outlives its longest life by this much
+
+
+def frame(event: str, data: dict, event_id: str | None = None) -> str:
+    """One SSE event; JSON never contains a raw newline, so one data line is enough."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+class Position:
+    """How far a stream has sent a timeline (a room's, or the feed's): each event once, in position order."""
+
+    def __init__(self, timeline, key: str, sent: int):
+        self._timeline = timeline
+        self._key = key
+        self.sent = sent
+
+    def pages(self, high: int):
+        """The stored events after the last one sent, up to `high`, in bounded pages."""
+        while self.sent < high:
+            top = min(high, self.sent + PAGE)
+            page = self._timeline.between(self._key, self.sent + 1, top)
+            self.sent = top
+            if page:
+                yield page
+
+    def live(self, event: Event):
+        """Pages for an event from the bus: those before it that never came (from the database), none twice.
+
+        An event without a position (typing, the room's deletion) is never stored: it goes out as it comes."""
+        if event.position is None:
+            yield [event]
+        elif event.position > self.sent:
+            yield from self.pages(event.position - 1)
+            self.sent = event.position
+            yield [event]
+
+
+def frames(pages) -> str:
+    """A room stream's frames for pages of its events, each with its own resume point."""
+    for page in pages:
+        yield "".join(frame(e.kind, e.data, e.token if e.position is not None else None) for e in page)
+
+
+@contextmanager
+def stream_slot(store, settings, user: str, *keys: str):
+    """A listener for the keys while a stream lasts, within this process's and the user's limits: 503, 429."""
+    if store.fanout.count() >= settings.web_threads - RESERVED_THREADS:
+        fail(503, "this server holds all the streams it can; retry", {"Retry-After": str(RETRY_MS // 1000)})
+    try:
+        slot = store.streams.open(user, settings.streams_per_user, settings.stream_max_seconds + SLOT_GRACE_SECONDS)
+    except RateLimited as limited:
+        too_many(limited.retry_after, "too many open streams")
+    listener = store.fanout.listen(*keys)
+    store.presence.opened(user)
+    try:
+        yield listener
+    finally:
+        listener.close()
+        store.presence.closed(user)
+        store.streams.close(user, slot)
+
+
+def start_sse(first_id: str) -> str:
+    """The stream's headers, and its first lines: the retry delay and an id, so that even a quiet stream's
+    reconnect carries Last-Event-ID and nothing falls between."""
+    response.content_type = "text/event-stream"
+    response.set_header("Cache-Control", "no-cache")
+    response.set_header("X-Accel-Buffering", "no")
+    return f"retry: {RETRY_MS}\nid: {first_id}\n\n"
+
+
+class Clock:
+    """When a stream sends its next heartbeat and looks at the database itself, and when it ends."""
+
+    def __init__(self, settings, gone):
+        self._settings = settings
+        self._gone = gone
+        self.started = time.monotonic()
+        self._beat_at = self.started + settings.heartbeat_seconds
+        self._check_every = settings.heartbeat_seconds * CHECK_EVERY
+        # Streams opened together check apart.
+        self._check_at = self.started + self._check_every * random.uniform(0.5, 1.0)
+
+    def running(self) -> bool:
+        return time.monotonic() - self.started < self._settings.stream_max_seconds and not self._gone()
+
+    def check_due(self) -> bool:
+        """Time for the stream's own look (then the next one is scheduled)."""
+        if time.monotonic() < self._check_at:
+            return False
+        self._check_at = time.monotonic() + self._check_every
+        return True
+
+    def beat(self) -> str:
+        """A heartbeat comment when one is due, else nothing."""
+        if time.monotonic() < self._beat_at:
+            return ""
+        self._beat_at = time.monotonic() + self._settings.heartbeat_seconds
+        return ": ping\n\n"
