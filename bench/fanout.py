@@ -36,14 +36,15 @@ STREAMS_PER_USER = 40  # USERS * STREAMS_PER_USER >= the largest run
 class Listener:
     """One raw SSE connection: bytes in, message ids and receipt times out."""
 
-    def __init__(self, port: int, path: str, cookie: str):
+    def __init__(self, port: int, path: str, cookie: str, ready_after: bytes = b"retry:"):
         self.sock = socket.create_connection(("127.0.0.1", port))
         # HTTP/1.0: the server streams the body as is (no chunking) and closes at the end.
         self.sock.sendall(f"GET {path} HTTP/1.0\r\nHost: bench\r\nCookie: session={cookie}\r\n\r\n".encode())
         self.sock.setblocking(False)
         self.buffer = b""
         self.status = None
-        self.ready = False  # the `retry:` block arrived: the stream is registered
+        self.ready = False  # the block that shows the stream is set up arrived (a room's: `retry:`)
+        self._ready_after = ready_after
         self.received: list[tuple[str | None, int, str, float]] = []  # (roomid on a user stream, id, text, receipt)
 
     def feed(self, now: float) -> bool:
@@ -59,7 +60,7 @@ class Listener:
             self.status = int(self.buffer.split(b" ", 2)[1])
         *blocks, self.buffer = self.buffer.split(b"\n\n")
         for block in blocks:
-            if b"retry:" in block:
+            if self._ready_after in block:
                 self.ready = True
             data_line = next((line for line in block.split(b"\n") if line.startswith(b"data: ")), None)
             if b"event: message" in block and data_line:

@@ -81,7 +81,11 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
     streams = {}
     for first in range(0, listening, OPEN_BATCH):  # pages open over time, not all in one instant
         batch = emails[first : min(first + OPEN_BATCH, listening)]
-        opened = [Listener(ports[(first + i) % len(ports)], "/v1/events", tokens[e]) for i, e in enumerate(batch)]
+        # Set up once its start frames are in (the last is `invitations`): opening work does not overlap the run.
+        opened = [
+            Listener(ports[(first + i) % len(ports)], "/v1/events", tokens[e], b"event: invitations")
+            for i, e in enumerate(batch)
+        ]
         streams.update(zip(batch, opened, strict=True))
         read_all(opened, lambda opened=opened: all(s.ready for s in opened), 60)
         if not all(s.ready for s in opened):
