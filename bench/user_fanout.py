@@ -15,6 +15,7 @@ import argparse
 import os
 import random
 import secrets
+import sys
 import threading
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ from store.sessions import session_key
 from store.users import hash_password
 
 PASSWORD = "bench password"
-OPEN_BATCH = 100  # streams opened together, each batch once the last one is in
+OPEN_BATCH = int(os.environ.get("OPEN_BATCH", "100"))  # streams opened together, each batch once the last one is in
 
 
 def cpu_seconds(pid: int) -> float:
@@ -88,8 +89,10 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
         ]
         streams.update(zip(batch, opened, strict=True))
         read_all(opened, lambda opened=opened: all(s.ready for s in opened), 60)
-        if not all(s.ready for s in opened):
-            raise SystemExit(f"only {sum(s.ready for s in streams.values())} of {listening} streams opened")
+        if not all(s.ready for s in opened):  # measure with those that opened, and say so
+            print(f"only {sum(s.ready for s in streams.values())} of {listening} streams opened", file=sys.stderr)
+            break
+    streams = {email: stream for email, stream in streams.items() if stream.ready}
     time.sleep(1)
     rooms = list(members)
     posters = {}
@@ -132,7 +135,7 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
         latencies += [(at - sent[text][1]) * 1000 for _, _, text, at in stream.received if text in sent]
         stream.sock.close()
     return {
-        "listening": listening,
+        "listening": len(streams),
         "processes": len(ports),
         "deliveries": deliveries,
         "lost": lost,
