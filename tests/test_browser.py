@@ -960,6 +960,9 @@ def test_typing_a_rename_and_a_removal_seen_live(pages):
     register(carl, "carl@example.com")
     carl.locator("#other-rooms .room-item", has_text="Standup").click()
     wait_live(ann, bob, carl)
+    # Typing is live only (never replayed): first see that carl's stream follows the room he just joined.
+    send(ann, "morning")
+    expect(carl.locator("#message-list .message", has_text="morning")).to_be_visible()
 
     bob.get_by_label("Message", exact=True).press_sequentially("I am wri")
     expect(ann.locator("#typing")).to_have_text("bob is typing…", timeout=3000)
