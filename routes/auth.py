@@ -205,24 +205,23 @@ def _admin_target(userid: str) -> str:
     return email
 
 
-def deactivate_user(userid):
-    """POST /v1/admin/users/<userid>/deactivate: 200 {userid, deactivated: true}; its sessions end. 403, 404."""
+def _set_deactivated(userid, deactivated: bool) -> dict:
     email = _admin_target(userid)
     try:
-        store().accounts.deactivate(email, True)
+        store().accounts.deactivate(email, deactivated)
     except NotFound:
         fail(404, "no such user")
-    return {"userid": email, "deactivated": True}
+    return {"userid": email, "deactivated": deactivated}
+
+
+def deactivate_user(userid):
+    """POST /v1/admin/users/<userid>/deactivate: 200 {userid, deactivated: true}; its sessions end. 403, 404."""
+    return _set_deactivated(userid, True)
 
 
 def reactivate_user(userid):
     """POST /v1/admin/users/<userid>/reactivate: 200 {userid, deactivated: false}; 403, 404."""
-    email = _admin_target(userid)
-    try:
-        store().accounts.deactivate(email, False)
-    except NotFound:
-        fail(404, "no such user")
-    return {"userid": email, "deactivated": False}
+    return _set_deactivated(userid, False)
 
 
 def list_sessions():

@@ -4,7 +4,7 @@ from bottle import request
 
 from routes.common import current_user, fail, settings, store
 from routes.inputs import valid_room_id
-from routes.sse import WAIT_SECONDS, Clock, Position, frame, frames, start_sse, stream_slot
+from routes.sse import WAIT_SECONDS, Clock, Position, frame, frames, resume_id, start_sse, stream_slot
 from store.db import iso, now
 from store.errors import RoomGone
 from store.timeline import Event, parse_token, token_for
@@ -12,9 +12,7 @@ from store.timeline import Event, parse_token, token_for
 
 def resume_point() -> tuple[int, int | None] | None:
     """The point the client has seen: `Last-Event-ID`, else `?after=`; None for neither; 400 when malformed."""
-    raw = request.headers.get("Last-Event-ID")
-    if raw is None:
-        raw = request.query.get("after")
+    raw = resume_id()
     if raw is None:
         return None
     point = parse_token(raw)

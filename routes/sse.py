@@ -5,7 +5,7 @@ import random
 import time
 from contextlib import contextmanager
 
-from bottle import response
+from bottle import request, response
 
 from routes.common import fail, too_many
 from store.errors import RateLimited
@@ -17,6 +17,12 @@ PAGE = 500  # positions per database read while replaying or filling a gap
 RESERVED_THREADS = 64  # waitress threads never given to streams, so ordinary requests stay quick
 CHECK_EVERY = 4  # heartbeats between a stream's own look at the room in the database
 SLOT_GRACE_SECONDS = 30  # a stream's slot outlives its longest life by this much
+
+
+def resume_id() -> str | None:
+    """The id the client resumes after: `Last-Event-ID` (what a browser sends), else `?after=`; None for neither."""
+    raw = request.headers.get("Last-Event-ID")
+    return request.query.get("after") if raw is None else raw
 
 
 def frame(event: str, data: dict, event_id: str | None = None) -> str:

@@ -13,7 +13,7 @@ import re
 from bottle import request
 
 from routes.common import current_user, fail, settings, store
-from routes.sse import WAIT_SECONDS, Clock, Position, frame, start_sse, stream_slot
+from routes.sse import WAIT_SECONDS, Clock, Position, frame, resume_id, start_sse, stream_slot
 from store.errors import NotMember, RoomGone
 from store.feed import FEED, user_key
 from store.timeline import Event
@@ -102,9 +102,7 @@ def parse(feed, user: str, raw: str) -> tuple[dict[str, int], int] | None:
 def stream_user_events():
     """GET /v1/events: the user's stream, resumable with Last-Event-ID or ?after=; 400, 401, 429, 503."""
     user = current_user()
-    raw = request.headers.get("Last-Event-ID")
-    if raw is None:
-        raw = request.query.get("after")
+    raw = resume_id()
     gone = request.environ.get("waitress.client_disconnected", lambda: False)
     return UserStream(store(), user).run(settings(), raw, gone)
 
@@ -119,7 +117,8 @@ class UserStream:
 
     def run(self, settings, raw: str | None, gone):
         store, user = self._store, self._user
-        resumed = parse(store.feed, user, raw) if raw else None
+        # An empty id is malformed (400), as on a room's stream: never a silent fresh start.
+        resumed = parse(store.feed, user, raw) if raw is not None else None
         # Listen to the feed and the user's notices before reading anything: what commits after is on its way.
         with stream_slot(store, settings, user, FEED, user_key(user)) as listener:
             self._listener = listener
@@ -129,7 +128,7 @@ class UserStream:
                 listener.add(roomid)
             self.at = Positions(store.feed, user, rooms, at_feed, store.timeline)
             yield start_sse(self.at.checkpoint)
-            if raw and resumed is None:
+            if raw is not None and resumed is None:
                 yield frame("reset", {})  # too old to resume: the client reloads what it shows
             yield from self.sync(announce=raw is not None, feed=resumed is not None)
             # What a page shows and a replay does not carry: the people it shares rooms with, the room lists with

@@ -16,6 +16,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import boto3
+import pymongo
 import requests
 from botocore.config import Config
 
@@ -110,6 +111,14 @@ class StallingS3:
 
 
 QUICK = {"HEARTBEAT_SECONDS": "1", "STREAM_MAX_SECONDS": "60", "STREAMS_PER_USER": "5"}
+
+
+def live_settings(mongo_server, redis_server, name: str, data_dir: Path) -> Settings:
+    """Settings on a fresh database `name` of the session's MongoDB, with its Redis: for tests of web processes."""
+    uri = mongo_server.uri(name)
+    with pymongo.MongoClient(uri) as client:
+        client.drop_database(name)
+    return Settings(mongodb_uri=uri, redis_url=redis_server.url, data_dir=data_dir)
 
 
 _emails = itertools.count(1)

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from types import SimpleNamespace
 
-import pymongo
 import pytest
 import redis
 import waitress
@@ -24,18 +23,14 @@ from store.bus import CHANNEL, MemoryBus
 from store.embedded import free_port
 from store.fanout import QUEUE_MAX, Fanout
 from store.timeline import Event
-from tests.helpers import QUICK, Stream, User, Web, is_message
+from tests.helpers import QUICK, Stream, User, Web, is_message, live_settings
 
 EVENTS_DB = "chat_events"
 
 
 @pytest.fixture(scope="module")
 def shared_settings(mongo_server, redis_server, tmp_path_factory) -> Settings:
-    with pymongo.MongoClient(mongo_server.uri(EVENTS_DB)) as client:
-        client.drop_database(EVENTS_DB)
-    return Settings(
-        mongodb_uri=mongo_server.uri(EVENTS_DB), redis_url=redis_server.url, data_dir=tmp_path_factory.mktemp("events")
-    )
+    return live_settings(mongo_server, redis_server, EVENTS_DB, tmp_path_factory.mktemp("events"))
 
 
 @pytest.fixture(scope="module")

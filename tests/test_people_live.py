@@ -5,11 +5,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pymongo
 import pytest
 
 from settings import Settings
-from tests.helpers import PASSWORD, QUICK, Stream, User, Web
+from tests.helpers import PASSWORD, QUICK, Stream, User, Web, live_settings
 
 LIVE_DB = "chat_people_live"
 ADMIN = "boss@example.com"
@@ -17,11 +16,7 @@ ADMIN = "boss@example.com"
 
 @pytest.fixture(scope="module")
 def shared_settings(mongo_server, redis_server, tmp_path_factory) -> Settings:
-    with pymongo.MongoClient(mongo_server.uri(LIVE_DB)) as client:
-        client.drop_database(LIVE_DB)
-    return Settings(
-        mongodb_uri=mongo_server.uri(LIVE_DB), redis_url=redis_server.url, data_dir=tmp_path_factory.mktemp("people")
-    )
+    return live_settings(mongo_server, redis_server, LIVE_DB, tmp_path_factory.mktemp("people"))
 
 
 @pytest.fixture(scope="module")

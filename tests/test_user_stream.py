@@ -6,25 +6,20 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-import pymongo
 import pytest
 
 from routes.user_stream import MAX_CHANGES
 from scripts.servers import Redis
 from settings import Settings
 from store import Store
-from tests.helpers import QUICK, Stream, User, Web
+from tests.helpers import QUICK, Stream, User, Web, live_settings
 
 LIVE_DB = "chat_user_stream"
 
 
 @pytest.fixture(scope="module")
 def shared_settings(mongo_server, redis_server, tmp_path_factory) -> Settings:
-    with pymongo.MongoClient(mongo_server.uri(LIVE_DB)) as client:
-        client.drop_database(LIVE_DB)
-    return Settings(
-        mongodb_uri=mongo_server.uri(LIVE_DB), redis_url=redis_server.url, data_dir=tmp_path_factory.mktemp("users")
-    )
+    return live_settings(mongo_server, redis_server, LIVE_DB, tmp_path_factory.mktemp("users"))
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +258,7 @@ def test_a_lost_subscription_is_caught_up_with_joins_and_removals_too(shared_set
 
 def test_bad_and_forgotten_ids(webs):
     ann = User(webs[0])
-    for bad in ("nonsense", "abc~1.2", "A" * 12 + "~zz", "A" * 12 + "~1.2" * 40):
+    for bad in ("nonsense", "", "abc~1.2", "A" * 12 + "~zz", "A" * 12 + "~1.2" * 40):
         assert Stream(webs[0], None, ann.cookie, headers={"Last-Event-ID": bad}).status == 400
     assert Stream(webs[0], None).status == 401
     stream, _ = opened(webs[0], ann, "A" * 12 + "~f3")
