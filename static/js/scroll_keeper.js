@@ -14,8 +14,14 @@ export class ScrollKeeper {
     this.jump = $("jump-button");
     this.pinned = true;
     this.atNewest = true; // the bottom of the box is the room's newest message
+    this.top = 0; // scrollTop at the last scroll event
     this.onScroll = () => {
-      this.pinned = this.atNewest && this.distance() < NEAR;
+      // Content that grew below (an image loading) between our scroll and its event is no reason to let
+      // go: only a scroll upwards is the reader leaving the bottom.
+      const up = this.box.scrollTop < this.top;
+      this.top = this.box.scrollTop;
+      this.pinned = this.atNewest && (this.distance() < NEAR || (this.pinned && !up));
+      if (this.pinned && this.distance() >= NEAR) this.toBottom();
       if (this.pinned) show(this.jump, false);
       if (this.box.scrollTop < 150) nearTop();
       if (!this.atNewest && this.distance() < 300) nearBottom();
