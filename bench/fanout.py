@@ -36,16 +36,25 @@ STREAMS_PER_USER = 40  # USERS * STREAMS_PER_USER >= the largest run
 class Listener:
     """One raw SSE connection: bytes in, message ids and receipt times out."""
 
-    def __init__(self, port: int, path: str, cookie: str, ready_after: bytes = b"retry:"):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        # HTTP/1.0: the server streams the body as is (no chunking) and closes at the end.
-        self.sock.sendall(f"GET {path} HTTP/1.0\r\nHost: bench\r\nCookie: session={cookie}\r\n\r\n".encode())
-        self.sock.setblocking(False)
-        self.buffer = b""
-        self.status = None
+    def __init__(self, port: int, path: str, cookie: str, ready_after: bytes = b"retry:", resume: bool = False):
+        self._request = f"GET {path} HTTP/1.0\r\nHost: bench\r\nCookie: session={cookie}\r\n"
+        self._port = port
+        self.resume = resume  # when the server ends the stream, come back with Last-Event-ID as a browser does
+        self.last_id: str | None = None
+        self.resumes = 0
         self.ready = False  # the block that shows the stream is set up arrived (a room's: `retry:`)
         self._ready_after = ready_after
         self.received: list[tuple[str | None, int, str, float]] = []  # (roomid on a user stream, id, text, receipt)
+        self.connect()
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", self._port))
+        # HTTP/1.0: the server streams the body as is (no chunking) and closes at the end.
+        resume = f"Last-Event-ID: {self.last_id}\r\n" if self.last_id else ""
+        self.sock.sendall(f"{self._request}{resume}\r\n".encode())
+        self.sock.setblocking(False)
+        self.buffer = b""
+        self.status = None
 
     def feed(self, now: float) -> bool:
         """Read what is there; False when the server closed the stream."""
@@ -62,6 +71,9 @@ class Listener:
         for block in blocks:
             if self._ready_after in block:
                 self.ready = True
+            id_line = next((line for line in block.split(b"\n") if line.startswith(b"id: ")), None)
+            if id_line:
+                self.last_id = id_line[4:].decode()
             data_line = next((line for line in block.split(b"\n") if line.startswith(b"data: ")), None)
             if b"event: message" in block and data_line:
                 message = json.loads(data_line[6:])
@@ -78,8 +90,14 @@ def read_all(listeners: list[Listener], until, timeout: float) -> None:
     try:
         while not until() and time.monotonic() < deadline:
             for key, _ in selector.select(timeout=0.1):
-                if not key.data.feed(time.monotonic()):
+                listener = key.data
+                if not listener.feed(time.monotonic()):
                     selector.unregister(key.fileobj)
+                    key.fileobj.close()
+                    if listener.resume and listener.status == 200:
+                        listener.resumes += 1
+                        listener.connect()
+                        selector.register(listener.sock, selectors.EVENT_READ, listener)
     finally:
         selector.close()
 

@@ -84,7 +84,7 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
         batch = emails[first : min(first + OPEN_BATCH, listening)]
         # Set up once its start frames are in (the last is `invitations`): opening work does not overlap the run.
         opened = [
-            Listener(ports[(first + i) % len(ports)], "/v1/events", tokens[e], b"event: invitations")
+            Listener(ports[(first + i) % len(ports)], "/v1/events", tokens[e], b"event: invitations", resume=True)
             for i, e in enumerate(batch)
         ]
         streams.update(zip(batch, opened, strict=True))
@@ -99,6 +99,7 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
     sent: dict[str, tuple[str, float]] = {}
     memory = [rss_mib(pid) for pid in pids]
     cpu_before, wall = [cpu_seconds(pid) for pid in pids], time.monotonic()
+    resumed_before = sum(stream.resumes for stream in streams.values())
 
     def post_all():
         order = random.Random(2)
@@ -125,6 +126,7 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
     elapsed = time.monotonic() - wall
     cpu = [(cpu_seconds(pid) - before) / elapsed * 100 for pid, before in zip(pids, cpu_before, strict=True)]
     read_all(list(streams.values()), lambda: False, 1.0)  # anything extra (a duplicate) would arrive now
+    resumes = sum(stream.resumes for stream in streams.values()) - resumed_before  # streams the server ended
     latencies, lost, duplicated, deliveries = [], 0, 0, 0
     for email, stream in streams.items():
         wanted = {text for text, (roomid, _) in sent.items() if email in members[roomid]}
@@ -144,6 +146,7 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
         "p99": percentile(latencies, 0.99),
         "rss": memory,
         "cpu": cpu,
+        "resumes": resumes,
     }
 
 
@@ -156,9 +159,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="messages posted per second")
     parser.add_argument("--processes", default="1,2", help="runs: how many web processes share the streams")
     parser.add_argument("--threads", type=int, default=1100, help="WEB_THREADS of each web process")
+    parser.add_argument("--stream-seconds", type=int, default=300, help="STREAM_MAX_SECONDS: how long a stream lasts")
     args = parser.parse_args()
     raise_open_files_limit(args.users + 512)
-    limits = {"WEB_THREADS": str(args.threads), "WEB_CONNECTION_LIMIT": str(args.threads + 400)}
+    limits = {
+        "WEB_THREADS": str(args.threads),
+        "WEB_CONNECTION_LIMIT": str(args.threads + 400),
+        "STREAM_MAX_SECONDS": str(args.stream_seconds),
+    }
     mongo, redis_server = Mongo(), Redis()
     webs = []
     rows = []
@@ -183,18 +191,19 @@ def main() -> None:
         mongo.stop()
     print(
         f"cores: {os.cpu_count()}; {args.users} users each in {args.per_user} of {args.rooms} rooms, one user stream "
-        f"each; {args.messages} messages at {args.rate:g}/s over the rooms; the bench client shares the machine"
+        f"each; {args.messages} messages at {args.rate:g}/s over the rooms; streams end after {args.stream_seconds} s "
+        "and resume with Last-Event-ID as a browser does; the bench client shares the machine"
     )
     print(f"baseline: 10 streams p50 {baseline['p50']:.1f} ms, p99 {baseline['p99']:.1f} ms")
     print(
         f"{'procs':>5}{'streams':>8}{'deliveries':>11}{'lost':>5}{'dup':>4}{'p50 ms':>8}{'p99 ms':>8}{'p99/base':>9}"
-        f"  RSS MiB / CPU % of a core, per process"
+        f"{'resumes':>8}  RSS MiB / CPU % of a core, per process"
     )
     for row in rows:
         per = ", ".join(f"{rss:.0f} / {cpu:.0f}" for rss, cpu in zip(row["rss"], row["cpu"], strict=True))
         print(
             f"{row['processes']:>5}{row['listening']:>8}{row['deliveries']:>11}{row['lost']:>5}{row['duplicated']:>4}"
-            f"{row['p50']:>8.1f}{row['p99']:>8.1f}{row['p99'] / baseline['p99']:>9.1f}  {per}"
+            f"{row['p50']:>8.1f}{row['p99']:>8.1f}{row['p99'] / baseline['p99']:>9.1f}{row['resumes']:>8}  {per}"
         )
 
 

@@ -15,7 +15,7 @@ from bottle import request
 from routes.common import current_user, fail, settings, store
 from routes.sse import WAIT_SECONDS, Clock, Position, frame, resume_id, start_sse, stream_slot
 from store.errors import NotMember, RoomGone
-from store.feed import FEED, user_key
+from store.feed import FEED, Checkpoint, user_key
 from store.timeline import Event
 
 MAX_CHANGES = 24  # positions an id names beside its checkpoint before the stream saves a new one
@@ -29,21 +29,28 @@ ENDS = ("leave", "removed")  # room events that end the user's membership when t
 class Positions:
     """Where one user stream stands, and the id that names it."""
 
-    def __init__(self, feed, user: str, rooms: dict[str, int], at_feed: int, timeline):
+    def __init__(self, feed, user: str, rooms: dict[str, int], at_feed: int, timeline, saved: Checkpoint | None):
+        """At `rooms` and `at_feed`; ids name `saved` (the checkpoint a resume came from) while it is young."""
         self._feed = feed
         self._user = user
         self._timeline = timeline
         self.rooms = {roomid: Position(timeline, roomid, sent) for roomid, sent in rooms.items()}
         self.feed = Position(feed, FEED, at_feed)
-        self.save()
+        if saved is not None and saved.reusable():
+            self._name(saved.id, saved.rooms, saved.feed)
+        else:
+            self.save()
 
     def save(self) -> None:
         """A new checkpoint at the positions now: later ids name only what moves from here."""
-        self._base = {roomid: position.sent for roomid, position in self.rooms.items()}
-        self._base_feed = self.feed.sent
-        self._order = sorted(self._base)
-        self._index = {roomid: i for i, roomid in enumerate(self._order)}
-        self.checkpoint = self._feed.save_checkpoint(self._user, self._base, self._base_feed)
+        base = {roomid: position.sent for roomid, position in self.rooms.items()}
+        self._name(self._feed.save_checkpoint(self._user, base, self.feed.sent), base, self.feed.sent)
+
+    def _name(self, checkpoint: str, base: dict[str, int], base_feed: int) -> None:
+        self.checkpoint = checkpoint
+        self._base = base
+        self._base_feed = base_feed
+        self._order = sorted(base)
 
     def follow(self, roomid: str, sent: int) -> None:
         self.rooms[roomid] = Position(self._timeline, roomid, sent)
@@ -72,9 +79,9 @@ class Positions:
         return parts + [f"r{roomid}.{sent(roomid)}" for roomid in self.rooms if roomid not in self._base]
 
 
-def parse(feed, user: str, raw: str) -> tuple[dict[str, int], int] | None:
-    """(room positions, feed position) an id names; None when its checkpoint is unknown or expired; 400 when
-    it is not an id of this stream."""
+def parse(feed, user: str, raw: str) -> tuple[dict[str, int], int, Checkpoint] | None:
+    """(room positions, feed position, the checkpoint) an id names; None when its checkpoint is unknown or
+    expired; 400 when it is not an id of this stream."""
     head, *parts = raw.strip().split("~")
     matches = [PART.fullmatch(part) for part in parts]
     if not CHECKPOINT.fullmatch(head) or not all(matches) or len(parts) > MAX_CHANGES + 2:
@@ -82,9 +89,8 @@ def parse(feed, user: str, raw: str) -> tuple[dict[str, int], int] | None:
     saved = feed.checkpoint(user, head)
     if saved is None:
         return None
-    base, at_feed = saved
-    order = sorted(base)
-    rooms = dict(base)
+    order = sorted(saved.rooms)
+    rooms, at_feed = dict(saved.rooms), saved.feed
     for match in matches:
         at, index, position, roomid, joined = match.groups()
         if at is not None:
@@ -96,7 +102,7 @@ def parse(feed, user: str, raw: str) -> tuple[dict[str, int], int] | None:
                 rooms.pop(order[int(index)], None)
             else:
                 rooms[order[int(index)]] = int(position)
-    return rooms, at_feed
+    return rooms, at_feed, saved
 
 
 def stream_user_events():
@@ -122,20 +128,28 @@ class UserStream:
         # Listen to the feed and the user's notices before reading anything: what commits after is on its way.
         with stream_slot(store, settings, user, FEED, user_key(user)) as listener:
             self._listener = listener
-            now_in, self._people = store.rooms.following(user)
-            rooms, at_feed = (now_in, store.feed.head()) if resumed is None else resumed
+            # One read of the user's rooms after listening: where each stands now, who is in them, and what the
+            # `rooms` frame lists, all as of the same instant; whatever commits later comes through the listener.
+            now_in, self._people, docs = store.rooms.following(user)
+            if resumed is None:
+                rooms, at_feed, saved = now_in, store.feed.head(), None
+            else:
+                rooms, at_feed, saved = resumed
             for roomid in rooms:
                 listener.add(roomid)
-            self.at = Positions(store.feed, user, rooms, at_feed, store.timeline)
-            yield start_sse(self.at.checkpoint)
+            self.at = Positions(store.feed, user, rooms, at_feed, store.timeline, saved)
+            yield start_sse(self.at.token())
             if raw is not None and resumed is None:
                 yield frame("reset", {})  # too old to resume: the client reloads what it shows
-            yield from self.sync(announce=raw is not None, feed=resumed is not None)
+            if resumed is not None:  # a fresh start stands where the rooms are: nothing to catch up
+                yield from self.sync(announce=True, rooms=now_in)
             # What a page shows and a replay does not carry: the people it shares rooms with, the room lists with
             # their counts, the invitations. Sent at every start, so opening the page needs no other request.
             if len(self._people) <= PEOPLE_SENT:
                 yield frame("people", {"people": list(store.users.profiles(self._people).values())})
-            yield frame("rooms", {"rooms": store.rooms.joined(user), "allrooms": store.rooms.recent(LISTED_ROOMS)})
+            listed = [doc for doc in docs if doc["_id"] in self.at.rooms]  # less any a resume found gone
+            rooms = store.rooms.joined(user, docs=listed)
+            yield frame("rooms", {"rooms": rooms, "allrooms": store.listing.at(self.at.feed.sent, LISTED_ROOMS)})
             yield frame("invitations", {"invitations": store.invites.pending(user)})
             clock = Clock(settings, gone)
             while clock.running():
@@ -146,11 +160,11 @@ class UserStream:
                     yield from self.heard(key, event)
                 yield clock.beat()
 
-    def sync(self, announce: bool, feed: bool = True):
-        """Reconcile with the database: rooms gone or joined unheard, each room's and (unless the stream read the
-        feed's head after listening to it just now) the feed's missed events."""
+    def sync(self, announce: bool, rooms: dict[str, int] | None = None):
+        """Reconcile with the database (or with `rooms`, the user's rooms and their positions read after the
+        stream listened): rooms gone or joined unheard, each room's and the feed's missed events."""
         store, at = self._store, self.at
-        rooms = store.rooms.positions_of(self._user)
+        rooms = store.rooms.positions_of(self._user) if rooms is None else rooms
         for roomid in [roomid for roomid in at.rooms if roomid not in rooms]:
             self.unfollow(roomid)
             yield frame("gone", {"roomid": roomid}, at.token())
@@ -159,8 +173,7 @@ class UserStream:
                 yield from self.join(roomid, announce)
             else:
                 yield from self.send(roomid, at.rooms[roomid].pages(newest))
-        if feed:
-            yield from self.send(FEED, at.feed.pages(store.feed.head()))
+        yield from self.send(FEED, at.feed.pages(store.feed.head()))
 
     def join(self, roomid: str, announce: bool, since: int | None = None):
         """Follow a room the user came into: listen first, then read where it stands; from `since` (just

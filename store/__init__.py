@@ -20,7 +20,7 @@ from store.messages import Messages, render_messages
 from store.presence import MemoryPresence, Presence, RedisPresence
 from store.push import Subscriptions
 from store.resets import Resets
-from store.rooms import Rooms
+from store.rooms import Listing, Rooms
 from store.search import Search
 from store.sessions import SessionCache, Sessions
 from store.stats import Stats
@@ -69,6 +69,7 @@ class Store:
         self.attention = Attention(self.db)
         self.search = Search(self.db)
         self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline, self.attention, self.feed, self.users.names)
+        self.listing = Listing(self.rooms)
         self.invites = Invites(self.db, self.rooms, self.timeline, self.bus, self.limiter, self.feed)
         self.presence: Presence = RedisPresence(self.redis) if self.redis else MemoryPresence()
         self.messages = Messages(

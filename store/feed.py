@@ -12,7 +12,8 @@ and what moved since. A user's live-only notices (their read markers moved) go t
 """
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from pymongo import ReturnDocument
 
@@ -21,11 +22,27 @@ from store.timeline import Event
 
 FEED = "@feed"  # the bus key of the feed; room ids never hold an "@"
 CHECKPOINT_DAYS = 7  # a stream can resume this long after it last heard something
+REUSE_DAYS = 1  # a resumed stream names its checkpoint again while it is younger than this
 
 
 def user_key(user: str) -> str:
     """The bus key of one user's own notices."""
     return f"@user:{user}"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where a user stream stood, saved."""
+
+    id: str
+    rooms: dict[str, int]  # roomid -> position
+    feed: int
+    expires: datetime
+
+    def reusable(self) -> bool:
+        """Young enough that a resumed stream can name it again instead of saving a new one (each reconnect
+        of a long-open page would otherwise write one): it stays resumable for days after the stream ends."""
+        return self.expires - now() > timedelta(days=CHECKPOINT_DAYS - REUSE_DAYS)
 
 
 class Feed:
@@ -67,9 +84,9 @@ class Feed:
         self._db.checkpoints.insert_one({"_id": checkpoint, "u": user, "r": rooms, "f": feed, "expires": expires})
         return checkpoint
 
-    def checkpoint(self, user: str, checkpoint: str) -> tuple[dict[str, int], int] | None:
-        """(room positions, feed position) of one of the user's checkpoints; None when unknown or expired."""
+    def checkpoint(self, user: str, checkpoint: str) -> Checkpoint | None:
+        """One of the user's checkpoints; None when unknown or expired."""
         doc = self._db.checkpoints.find_one({"_id": checkpoint, "u": user})
         if doc is None or doc["expires"] <= now():
             return None
-        return doc["r"], doc["f"]
+        return Checkpoint(doc["_id"], doc["r"], doc["f"], doc["expires"])

@@ -80,6 +80,8 @@ class Invites:
     def pending(self, user: str) -> list[dict]:
         """The user's invitations to rooms that still exist, newest first: {roomid, name, by, t}."""
         invites = list(self._db.invites.find({"user": user}).sort("t", pymongo.DESCENDING).limit(1000))
+        if not invites:
+            return []
         names = {
             d["_id"]: d["name"]
             for d in self._db.rooms.find({"_id": {"$in": [i["room"] for i in invites]}}, {"name": 1})

@@ -5,6 +5,8 @@ write here raises RoomGone for them, exactly as for a room that does not exist.
 """
 
 import secrets
+import threading
+import time
 from datetime import timedelta
 
 import pymongo
@@ -20,6 +22,7 @@ from store.timeline import Event, Timeline
 ROOM_FIELDS = {"name": 1, "n": 1, "created": 1, "active": 1, "visibility": 1, "kind": 1, "owner": 1, "pair": 1}
 POSITION = {"seq": 1, "ev": 1}  # a room's newest message id and newest timeline position
 ENTERED = {**POSITION, "posted": 1}
+JOINED = {**ROOM_FIELDS, **POSITION, "posted": 1, "dels": 1, "ndel": 1}  # what `joined` lists a room by
 AFTER_CHANGE = {"seq": 1, "ev": 1, "members": 1, "owner": 1}
 PUBLIC = {"visibility": "public"}
 
@@ -360,12 +363,14 @@ class Rooms:
             raise RoomGone(roomid)
         return (room["seq"], room["ev"]) if "members" in room else None
 
-    def joined(self, user: str, roomid: str | None = None) -> list[dict]:
-        """The user's rooms and direct messages (or just `roomid`, when they are in it), most recently active
-        first, each with its unread and mention counts for the user; a DM is named for the other person."""
-        fields = {**ROOM_FIELDS, **POSITION, "posted": 1, "dels": 1, "ndel": 1}
-        query = {"members": user} if roomid is None else {"_id": roomid, "members": user}
-        docs = sorted(self._db.rooms.find(query, fields), key=lambda d: d["active"], reverse=True)
+    def joined(self, user: str, roomid: str | None = None, docs: list[dict] | None = None) -> list[dict]:
+        """The user's rooms and direct messages (or just `roomid`, when they are in it; or the user's room
+        documents `following` read), most recently active first, each with its unread and mention counts for
+        the user; a DM is named for the other person."""
+        if docs is None:
+            query = {"members": user} if roomid is None else {"_id": roomid, "members": user}
+            docs = list(self._db.rooms.find(query, JOINED))
+        docs = sorted(docs, key=lambda d: d["active"], reverse=True)
         others = {self._other(d, user) for d in docs if d.get("kind") == "dm"}
         names = self._names(others) if others and self._names else {}
         counts = self._attention.counts(user, docs)
@@ -387,13 +392,12 @@ class Rooms:
         """roomid -> newest timeline position, for each of the user's rooms now (one query)."""
         return {doc["_id"]: doc["ev"] for doc in self._db.rooms.find({"members": user}, {"ev": 1})}
 
-    def following(self, user: str) -> tuple[dict[str, int], set[str]]:
-        """(roomid -> newest position, everyone who shares a room with the user, the user included): one query."""
-        positions, people = {}, {user}
-        for doc in self._db.rooms.find({"members": user}, {"ev": 1, "members": 1}):
-            positions[doc["_id"]] = doc["ev"]
-            people.update(doc["members"])
-        return positions, people
+    def following(self, user: str) -> tuple[dict[str, int], set[str], list[dict]]:
+        """(roomid -> newest position, everyone who shares a room with the user (the user included), the room
+        documents for `joined`): one query, so a stream's start reads the user's rooms once."""
+        docs = list(self._db.rooms.find({"members": user}, {**JOINED, "members": 1}))
+        people = {user}.union(*(doc.pop("members") for doc in docs))
+        return {doc["_id"]: doc["ev"] for doc in docs}, people, docs
 
     @staticmethod
     def _other(doc: dict, user: str) -> str:
@@ -420,3 +424,32 @@ class Rooms:
 
 def invite_id(roomid: str, user: str) -> str:
     return f"{roomid}\n{user}"
+
+
+class Listing:
+    """The public rooms that user streams start with (`Rooms.recent`), read once for the streams of this
+    process that stand at the same feed position within a few seconds of each other, instead of once per
+    stream: a hundred room documents is the largest read of a stream's start, and pages reconnect together.
+
+    Coherent by construction. Which public rooms exist, their names and visibility change only with a feed
+    entry (store/feed.py), and a list is shared only by streams whose feed position is the one read before
+    it: every later change reaches each of them as a feed event. What changes without an entry (members
+    counts, the order by activity) is at most SHARED_SECONDS older than the stream; the page never updates
+    those live anyway.
+    """
+
+    SHARED_SECONDS = 5.0
+
+    def __init__(self, rooms: Rooms):
+        self._rooms = rooms
+        self._lock = threading.Lock()
+        self._kept: tuple[int, int, float, list[dict]] | None = None  # (feed position, limit, when read, rooms)
+
+    def at(self, feed: int, limit: int) -> list[dict]:
+        """At most `limit` public rooms, most recently active first, for a stream at feed position `feed`
+        (the head it read after it began listening to the feed)."""
+        with self._lock:  # streams starting together wait for one read rather than each making it
+            kept = self._kept
+            if kept is None or kept[:2] != (feed, limit) or time.monotonic() - kept[2] > self.SHARED_SECONDS:
+                kept = self._kept = (feed, limit, time.monotonic(), self._rooms.recent(limit))
+            return kept[3]

@@ -6,12 +6,14 @@ Each command pymongo sends is one round trip. README "Speed" says why each of a 
 import threading
 import time
 
+import bottle
 import pytest
 import redis
 import webtest
 from pymongo import monitoring
 
 from chat import create_app
+from routes.user_stream import UserStream
 from store import db as dbmod
 from tests.helpers import PASSWORD, create
 
@@ -126,3 +128,52 @@ def test_a_post_queues_a_push_task_only_where_a_member_can_be_pushed_to(settings
     assert queued_by(ann, later) == 1  # bob joined with a subscription
     dm = bob.post_json("/v1/dm", {"userid": ANN}, status=200).json["roomid"]
     assert queued_by(ann, dm) == 1  # a direct message created with him in it
+
+
+def started(app, user: str, after: str | None = None) -> tuple[list[str], str]:
+    """A user stream's start (its frames up to `invitations`) straight from the route's generator, and its first id."""
+    bottle.response.bind()
+    store, settings = app.config["chat.store"], app.config["chat.settings"]
+    stream = UserStream(store, user).run(settings, after, lambda: False)
+    frames = []
+    for text in stream:
+        frames.append(text)
+        if "event: invitations" in text:
+            break
+    stream.close()
+    return frames, frames[0].split("id: ")[1].split("\n")[0]
+
+
+def test_round_trips_of_a_user_stream_start(counted):
+    """Opening: the user's rooms once, the feed's head, the checkpoint, the profiles of the people in them,
+    the read markers, the invitations (no invitation: no room names to read), and the public list only when
+    no stream of the process read it at this feed position just now. A resume names the checkpoint it came
+    from: no write. Nothing grows with the number of rooms or their history."""
+    app, ann, commands = counted
+    for _ in range(3):
+        create(ann)
+    first = commands.during(lambda: started(app, ANN))
+    listed = [("find", "counters"), ("find", "rooms")]  # Rooms.recent: the first room's time, one slice
+    opening = [
+        ("find", "rooms"),
+        ("find", "counters"),
+        ("insert", "checkpoints"),
+        ("find", "users"),
+        ("find", "reads"),
+        ("find", "invites"),
+    ]
+    assert sorted(first) == sorted(opening + listed)
+    ids = []
+    second = commands.during(lambda: ids.append(started(app, ANN)[1]))
+    assert sorted(second) == sorted(opening)
+    resumed = commands.during(lambda: started(app, ANN, ids[0]))
+    assert sorted(resumed) == sorted(
+        [
+            ("find", "checkpoints"),
+            ("find", "rooms"),
+            ("find", "counters"),
+            ("find", "users"),
+            ("find", "reads"),
+            ("find", "invites"),
+        ]
+    )

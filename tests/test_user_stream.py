@@ -5,13 +5,17 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import timedelta
 
+import pymongo
 import pytest
 
 from routes.user_stream import MAX_CHANGES
 from scripts.servers import Redis
 from settings import Settings
 from store import Store
+from store.db import now
+from store.feed import CHECKPOINT_DAYS
 from tests.helpers import QUICK, Stream, User, Web, live_settings
 
 LIVE_DB = "chat_user_stream"
@@ -203,8 +207,7 @@ def test_many_rooms_many_reconnects_every_message_exactly_once(webs):
     with ThreadPoolExecutor(1) as pool:
         done = pool.submit(post_all)
         while not done.done() or len(received) < len(posts):
-            stream, first = opened(webs[len(received) % 2], ann, last_id)
-            last_id = last_id or first
+            stream, last_id = opened(webs[len(received) % 2], ann, last_id)  # a resume's first id is where it stands
             for _ in range(random.randint(1, 15)):
                 block = stream.block()
                 if "id" in block:
@@ -216,6 +219,30 @@ def test_many_rooms_many_reconnects_every_message_exactly_once(webs):
             stream.close()
         done.result()
     assert sorted(received) == sorted(text for _, text in posts)
+
+
+def test_a_resume_names_its_checkpoint_again_until_it_is_a_day_old(webs, shared_settings):
+    """Each reconnect of an open page would otherwise write a checkpoint (every 5 minutes per page)."""
+    ann, bob = User(webs[0]), User(webs[1])
+    roomid = bob.create(webs[1])
+    ann.act(webs[0], "enter", roomid)
+    with pymongo.MongoClient(shared_settings.mongodb_uri) as client:
+        checkpoints = client.get_default_database().checkpoints
+        stream, first = opened(webs[0], ann)
+        stream.close()
+        bob.say(webs[1], roomid, "while away")
+        again, resumed = opened(webs[1], ann, first)
+        assert resumed == first  # where it stands: then what came while away
+        message = next_event(again, "message")
+        assert message["data"]["m"] == "while away" and message["id"].split("~")[0] == first.split("~")[0]
+        again.close()
+        assert checkpoints.count_documents({"u": ann.user}) == 1
+        checkpoints.update_one({"u": ann.user}, {"$set": {"expires": now() + timedelta(days=CHECKPOINT_DAYS - 1.5)}})
+        third, saved = opened(webs[0], ann, message["id"])
+        assert saved.split("~")[0] != first.split("~")[0] and "~" not in saved  # a new one, at where it stands
+        assert [b["event"] for b in until_quiet(third)] == ["people", "rooms", "invitations"]
+        third.close()
+        assert checkpoints.count_documents({"u": ann.user}) == 2
 
 
 def test_a_lost_subscription_is_caught_up_with_joins_and_removals_too(shared_settings, tmp_path):
