@@ -89,7 +89,11 @@ class Attention:
         DELS_KEPT deleted messages); only a room with more deletions than that after a marker costs a count.
         """
         view = {"room": 1, "id": 1, "t": 1, "notify": 1}
-        markers = {doc["room"]: doc for doc in self._db.reads.find({"u": user}, view)}
+        if len(rooms) == 1:  # one room (a marker moved): its marker by key, not all the user's
+            found = self._db.reads.find_one({"_id": f"{rooms[0]['_id']}|{user}"}, view)
+            markers = {found["room"]: found} if found else {}
+        else:
+            markers = {doc["room"]: doc for doc in self._db.reads.find({"u": user}, view)}
         result, since, from_start = {}, None, False
         for room in rooms:
             marker = markers.get(room["_id"], {"id": 0, "t": None})
