@@ -128,29 +128,35 @@ class UserStream:
         # Listen to the feed and the user's notices before reading anything: what commits after is on its way.
         with stream_slot(store, settings, user, FEED, user_key(user)) as listener:
             self._listener = listener
-            # One read of the user's rooms after listening: where each stands now, who is in them, and what the
-            # `rooms` frame lists, all as of the same instant; whatever commits later comes through the listener.
+            # A resume listens to the rooms it stood in before reading them: they replay up to what the read
+            # finds, then go live. A fresh start (or a room joined while away) cannot: see below.
+            for roomid in resumed[0] if resumed else ():
+                listener.add(roomid)
+            # One read of the user's rooms: where each stands, who is in them, and what the `rooms` frame lists.
             now_in, self._people, docs = store.rooms.following(user)
             if resumed is None:
                 rooms, at_feed, saved = now_in, store.feed.head(), None
+                for roomid in rooms:
+                    listener.add(roomid)
             else:
                 rooms, at_feed, saved = resumed
-            for roomid in rooms:
-                listener.add(roomid)
             self.at = Positions(store.feed, user, rooms, at_feed, store.timeline, saved)
             yield start_sse(self.at.token())
             if raw is not None and resumed is None:
                 yield frame("reset", {})  # too old to resume: the client reloads what it shows
-            if resumed is not None:  # a fresh start stands where the rooms are: nothing to catch up
+            if resumed is not None:  # rooms joined while away: each listened to, then read (join)
                 yield from self.sync(announce=True, rooms=now_in)
             # What a page shows and a replay does not carry: the people it shares rooms with, the room lists with
-            # their counts, the invitations. Sent at every start, so opening the page needs no other request.
+            # their counts (as of the positions the stream stands at now), the invitations. Sent at every start,
+            # so opening the page needs no other request.
             if len(self._people) <= PEOPLE_SENT:
                 yield frame("people", {"people": list(store.users.profiles(self._people).values())})
             listed = [doc for doc in docs if doc["_id"] in self.at.rooms]  # less any a resume found gone
             rooms = store.rooms.joined(user, docs=listed)
             yield frame("rooms", {"rooms": rooms, "allrooms": store.listing.at(self.at.feed.sent, LISTED_ROOMS)})
             yield frame("invitations", {"invitations": store.invites.pending(user)})
+            if resumed is None:  # what came between the read and listening to its rooms (the feed was heard)
+                yield from self.sync(announce=True, feed=False)
             clock = Clock(settings, gone)
             while clock.running():
                 missed, events = listener.wait(WAIT_SECONDS)
@@ -160,9 +166,10 @@ class UserStream:
                     yield from self.heard(key, event)
                 yield clock.beat()
 
-    def sync(self, announce: bool, rooms: dict[str, int] | None = None):
+    def sync(self, announce: bool, rooms: dict[str, int] | None = None, feed: bool = True):
         """Reconcile with the database (or with `rooms`, the user's rooms and their positions read after the
-        stream listened): rooms gone or joined unheard, each room's and the feed's missed events."""
+        stream listened to them): rooms gone or joined unheard, each room's and (unless the stream read the
+        feed's head after listening to it) the feed's missed events."""
         store, at = self._store, self.at
         rooms = store.rooms.positions_of(self._user) if rooms is None else rooms
         for roomid in [roomid for roomid in at.rooms if roomid not in rooms]:
@@ -173,7 +180,8 @@ class UserStream:
                 yield from self.join(roomid, announce)
             else:
                 yield from self.send(roomid, at.rooms[roomid].pages(newest))
-        yield from self.send(FEED, at.feed.pages(store.feed.head()))
+        if feed:
+            yield from self.send(FEED, at.feed.pages(store.feed.head()))
 
     def join(self, roomid: str, announce: bool, since: int | None = None):
         """Follow a room the user came into: listen first, then read where it stands; from `since` (just
