@@ -147,10 +147,10 @@ def started(app, user: str, after: str | None = None) -> tuple[list[str], str]:
 
 @pytest.mark.parametrize("counted", ["redis"], indirect=True)  # the embedded default aggregates stats meanwhile
 def test_round_trips_of_a_user_stream_start(counted):
-    """Opening: the user's rooms (and their positions again once it listens to them), the feed's head, the checkpoint, the profiles of the people in them,
-    the read markers, the invitations (no invitation: no room names to read), and the public list only when
-    no stream of the process read it at this feed position just now. A resume names the checkpoint it came
-    from: no write. Nothing grows with the number of rooms or their history."""
+    """Opening: the user's rooms (and their positions again once it listens to them), the feed's head, the
+    checkpoint, the profiles of the people in them, the read markers, the invitations (no invitation: no room
+    names to read), and the public list only when no stream of the process read it at this feed position just
+    now. A resume names the checkpoint it came from: no write. Nothing grows with the rooms or their history."""
     app, ann, commands = counted
     for _ in range(3):
         create(ann)
