@@ -1,22 +1,25 @@
 """GET /v1/events, the user's one stream, on two real web processes sharing MongoDB and Redis: every room's
 events, the public list, co-members' profiles and the user's notices; exact resume across a changing room set."""
 
+import json
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 
+import bottle
 import pymongo
 import pytest
+import webtest
 
-from routes.user_stream import MAX_CHANGES
+from routes.user_stream import MAX_CHANGES, UserStream
 from scripts.servers import Redis
 from settings import Settings
 from store import Store
 from store.db import now
 from store.feed import CHECKPOINT_DAYS
-from tests.helpers import QUICK, Stream, User, Web, live_settings
+from tests.helpers import PASSWORD, QUICK, Stream, User, Web, create, live_settings
 
 LIVE_DB = "chat_user_stream"
 
@@ -291,3 +294,44 @@ def test_bad_and_forgotten_ids(webs):
     stream, _ = opened(webs[0], ann, "A" * 12 + "~f3")
     assert next_event(stream, "reset")["data"] == {}
     stream.close()
+
+
+def test_what_commits_between_the_rooms_read_and_listening_to_them_still_comes(settings, make_app, monkeypatch):
+    """A message posted just after a start read the user's rooms, before it listened to them: it comes once,
+    on a fresh start and on a resume alike."""
+    app = make_app(settings)
+    store = app.config["chat.store"]
+    ann = webtest.TestApp(app)
+    ann.post_json("/auth/register", {"username": "ann@example.com", "password": PASSWORD}, status=201)
+    ann.user = "ann@example.com"
+    roomid = create(ann)
+    read = store.rooms.following
+
+    def following_then_a_post(user):
+        found = read(user)
+        store.messages.post("ann@example.com", roomid, f"between {len(posted)}")
+        posted.append(1)
+        return found
+
+    def start(after=None) -> tuple[list[str], str]:
+        """The messages of the start and its first seconds, and the last id."""
+        bottle.response.bind()
+        stream = UserStream(store, "ann@example.com").run(app.config["chat.settings"], after, lambda: False)
+        texts, last, after_start = [], None, 0
+        for text in stream:
+            after_start += after_start or "event: invitations" in text
+            if after_start > 3:  # the start, what its reconciliation sends, then quiet seconds
+                break
+            for block in text.split("\n\n"):
+                last = next((line[4:] for line in block.split("\n") if line.startswith("id: ")), last)
+                if "event: message\n" in block:
+                    texts.append(json.loads(block.split("data: ", 1)[1])["m"])
+        stream.close()
+        return texts, last
+
+    posted = []
+    monkeypatch.setattr(store.rooms, "following", following_then_a_post)
+    assert start()[0] == ["between 0"]
+    texts, last = start()
+    assert texts == ["between 1"]
+    assert start(last)[0] == ["between 2"]
