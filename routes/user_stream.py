@@ -15,7 +15,7 @@ from bottle import request
 from routes.common import current_user, fail, settings, store
 from routes.sse import WAIT_SECONDS, Clock, Position, frame, resume_id, start_sse, stream_slot
 from store.errors import NotMember, RoomGone
-from store.feed import FEED, Checkpoint, user_key
+from store.feed import FEED, PROFILE_ROOMS, Checkpoint, user_key
 from store.timeline import Event
 
 MAX_CHANGES = 24  # positions an id names beside its checkpoint before the stream saves a new one
@@ -118,7 +118,6 @@ class UserStream:
         self._store = store
         self._user = user
         self._listener = None
-        self._people: set[str] = set()
         self.at: Positions | None = None
 
     def run(self, settings, raw: str | None, gone):
@@ -128,35 +127,7 @@ class UserStream:
         # Listen to the feed and the user's notices before reading anything: what commits after is on its way.
         with stream_slot(store, settings, user, FEED, user_key(user)) as listener:
             self._listener = listener
-            # A resume listens to the rooms it stood in before reading them: they replay up to what the read
-            # finds, then go live. A fresh start (or a room joined while away) cannot: see below.
-            for roomid in resumed[0] if resumed else ():
-                listener.add(roomid)
-            # One read of the user's rooms: where each stands, who is in them, and what the `rooms` frame lists.
-            now_in, self._people, docs = store.rooms.following(user)
-            if resumed is None:
-                rooms, at_feed, saved = now_in, store.feed.head(), None
-                for roomid in rooms:
-                    listener.add(roomid)
-            else:
-                rooms, at_feed, saved = resumed
-            self.at = Positions(store.feed, user, rooms, at_feed, store.timeline, saved)
-            yield start_sse(self.at.token())
-            if raw is not None and resumed is None:
-                yield frame("reset", {})  # too old to resume: the client reloads what it shows
-            if resumed is not None:  # rooms joined while away: each listened to, then read (join)
-                yield from self.sync(announce=True, rooms=now_in)
-            # What a page shows and a replay does not carry: the people it shares rooms with, the room lists with
-            # their counts (as of the positions the stream stands at now), the invitations. Sent at every start,
-            # so opening the page needs no other request.
-            if len(self._people) <= PEOPLE_SENT:
-                yield frame("people", {"people": list(store.users.profiles(self._people).values())})
-            listed = [doc for doc in docs if doc["_id"] in self.at.rooms]  # less any a resume found gone
-            rooms = store.rooms.joined(user, docs=listed)
-            yield frame("rooms", {"rooms": rooms, "allrooms": store.listing.at(self.at.feed.sent, LISTED_ROOMS)})
-            yield frame("invitations", {"invitations": store.invites.pending(user)})
-            if resumed is None:  # what came between the read and listening to its rooms (the feed was heard)
-                yield from self.sync(announce=True, feed=False)
+            yield from self.start(raw, resumed)
             clock = Clock(settings, gone)
             while clock.running():
                 missed, events = listener.wait(WAIT_SECONDS)
@@ -165,6 +136,40 @@ class UserStream:
                 for key, event in events:
                     yield from self.heard(key, event)
                 yield clock.beat()
+
+    def start(self, raw: str | None, resumed: tuple | None):
+        """The start's frames: where it stands, what a resume missed, and the state a page shows. (What it reads
+        for them lives only as long as this: a process holds thousands of streams.)"""
+        store, user, listener = self._store, self._user, self._listener
+        # A resume listens to the rooms it stood in before reading them: they replay up to what the read
+        # finds, then go live. A fresh start (or a room joined while away) cannot: see below.
+        for roomid in resumed[0] if resumed else ():
+            listener.add(roomid)
+        # One read of the user's rooms: where each stands, who is in them, and what the `rooms` frame lists.
+        now_in, people, docs = store.rooms.following(user)
+        if resumed is None:
+            rooms, at_feed, saved = now_in, store.feed.head(), None
+            for roomid in rooms:
+                listener.add(roomid)
+        else:
+            rooms, at_feed, saved = resumed
+        self.at = Positions(store.feed, user, rooms, at_feed, store.timeline, saved)
+        yield start_sse(self.at.token())
+        if raw is not None and resumed is None:
+            yield frame("reset", {})  # too old to resume: the client reloads what it shows
+        if resumed is not None:  # rooms joined while away: each listened to, then read (join)
+            yield from self.sync(announce=True, rooms=now_in)
+        # What a page shows and a replay does not carry: the people it shares rooms with, the room lists with
+        # their counts (as of the positions the stream stands at now), the invitations. Sent at every start,
+        # so opening the page needs no other request.
+        if len(people) <= PEOPLE_SENT:
+            yield frame("people", {"people": list(store.users.profiles(people).values())})
+        listed = [doc for doc in docs if doc["_id"] in self.at.rooms]  # less any a resume found gone
+        rooms = store.rooms.joined(user, docs=listed)
+        yield frame("rooms", {"rooms": rooms, "allrooms": store.listing.at(self.at.feed.sent, LISTED_ROOMS)})
+        yield frame("invitations", {"invitations": store.invites.pending(user)})
+        if resumed is None:  # what came between the read and listening to its rooms (the feed was heard)
+            yield from self.sync(announce=True, feed=False)
 
     def sync(self, announce: bool, rooms: dict[str, int] | None = None, feed: bool = True):
         """Reconcile with the database (or with `rooms`, the user's rooms and their positions read after the
@@ -189,7 +194,6 @@ class UserStream:
         room at once misses nothing."""
         self._listener.add(roomid)
         try:
-            members, _ = self._store.rooms.members_of(self._user, roomid)
             newest = self._store.rooms.position_for(self._user, roomid)
         except (RoomGone, NotMember):
             newest = None
@@ -198,7 +202,6 @@ class UserStream:
             self._listener.discard(roomid)
             return
         self.at.follow(roomid, newest[1] if since is None else min(since, newest[1]))
-        self._people.update(members)
         if announce:
             yield frame("room", found[0], self.at.token())
         yield from self.send(roomid, self.at.rooms[roomid].pages(newest[1]))
@@ -218,8 +221,6 @@ class UserStream:
         elif key == FEED:
             yield from self.send(FEED, at.feed.live(event))
         elif key in at.rooms:
-            if event.kind == "enter":
-                self._people.add(event.data.get("u"))
             yield from self.send(key, at.rooms[key].live(event))
 
     def send(self, key: str, pages):
@@ -228,9 +229,13 @@ class UserStream:
             out = []
             for event in page:
                 if key == FEED:
-                    if event.kind == "profile" and event.data.get("userid") not in self._people:
-                        continue
-                    out.append(frame(event.kind, event.data, self.at.token(FEED, event.position)))
+                    data = event.data
+                    if event.kind == "profile":  # of the user, or of someone in one of the user's rooms then
+                        data = {k: v for k, v in data.items() if k != PROFILE_ROOMS}
+                        shared = any(roomid in self.at.rooms for roomid in event.data.get(PROFILE_ROOMS, ()))
+                        if not shared and data.get("userid") != self._user:
+                            continue
+                    out.append(frame(event.kind, data, self.at.token(FEED, event.position)))
                     continue
                 data = {**event.data, "roomid": key}
                 ends = event.kind == "deleted" or (event.kind in ENDS and event.data.get("u") == self._user)

@@ -22,6 +22,9 @@ from store.timeline import Event
 
 FEED = "@feed"  # the bus key of the feed; room ids never hold an "@"
 CHECKPOINT_DAYS = 7  # a stream can resume this long after it last heard something
+# A profile entry's rooms of its person when it changed, which decide whose streams send it (never sent itself):
+# a stream then keeps no set of the thousands of people it shares rooms with.
+PROFILE_ROOMS = "_rooms"
 REUSE_DAYS = 1  # a resumed stream names its checkpoint again while it is younger than this
 
 

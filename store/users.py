@@ -10,6 +10,7 @@ from pymongo import ReturnDocument
 
 from store.db import atomic, now
 from store.errors import Conflict, Forbidden, NotFound
+from store.feed import PROFILE_ROOMS
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 IN_BATCH = 50  # ids per `$in` query
@@ -126,7 +127,10 @@ class Users:
             )
             if doc is None:
                 raise NotFound(userid)
-            return public_profile(doc), self._feed.record(session, "profile", public_profile(doc))
+            rooms = [room["_id"] for room in self._db.rooms.find({"members": userid}, {"_id": 1}, session=session)]
+            return public_profile(doc), self._feed.record(
+                session, "profile", {**public_profile(doc), PROFILE_ROOMS: rooms}
+            )
 
         profile, event = atomic(self._db, work)
         self._feed.publish(event)
