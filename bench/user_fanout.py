@@ -2,19 +2,26 @@
 messages at 10/s spread over the rooms; on one web process, then on two sharing MongoDB and Redis.
 
 Usage: .venv/bin/python -m bench.user_fanout [--users 1000] [--rooms 100] [--per-user 10] [--messages 200]
-       [--processes 1,2] [--threads 1100]
+       [--processes 1,2] [--threads 1100] [--stream-seconds 300] [--profile PATH]
 Issue 18's figure, 5,000 listeners on two processes: --users 5000 --processes 2 --threads 2700.
 The people, rooms and sessions are written straight into the database (registering 1,000 people through
 the API would spend minutes in scrypt); everything measured goes through HTTP. Prints per run: deliveries
 expected (each message to each member with a stream), lost and duplicated (must be 0), p50/p99 delivery
 latency (from just before the POST to receipt), and each web process's memory and CPU while the messages
-flow; the baseline is the same room layout with 10 listeners, in the same run.
+flow; the baseline is the same room layout with 10 listeners, in the same run. Streams end after
+STREAM_MAX_SECONDS and the client resumes them with Last-Event-ID, as a browser does (`resumes`: how many
+during the measured run). --profile samples the last run's first process with py-spy (`pip install py-spy`)
+while the messages flow, and prints where the time holding the GIL went.
 """
 
 import argparse
+import collections
 import os
 import random
+import re
 import secrets
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -77,8 +84,38 @@ def populate(store: Store, users: int, rooms: int, per_user: int) -> tuple[list[
     return emails, members, tokens
 
 
-def run(ports, pids, emails, members, tokens, listening: int, messages: int, rate: float) -> dict:
-    """`listening` users open their stream (spread over the processes); `messages` posted over the rooms."""
+def start_profile(pid: int, seconds: float, path: Path) -> subprocess.Popen | None:
+    """py-spy sampling the process while it holds the GIL (what its CPU goes to), without pausing it."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        print("--profile needs py-spy (pip install py-spy)", file=sys.stderr)
+        return None
+    command = [spy, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))), "--rate", "40"]
+    command += ["--gil", "--nonblocking", "--format", "raw", "--output", str(path)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def profile_summary(path: Path, top: int = 18) -> list[str]:
+    """The functions the samples were in: own (the innermost frame) and in all (anywhere on the stack), as shares."""
+    own, anywhere, samples = collections.Counter(), collections.Counter(), 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [re.sub(r":[0-9]+\)$", ")", frame) for frame in stack.split(";")[1:]]  # less the thread's name
+        if not frames:
+            continue
+        samples += int(count)
+        own[frames[-1]] += int(count)
+        for frame in set(frames):
+            anywhere[frame] += int(count)
+    lines = [f"{samples} samples holding the GIL; own share, then share anywhere on the stack"]
+    lines += [f"  own {n / samples:6.1%}  {frame}" for frame, n in own.most_common(top)]
+    lines += [f"  all {n / samples:6.1%}  {frame}" for frame, n in anywhere.most_common(top)]
+    return lines
+
+
+def run(ports, pids, emails, members, tokens, listening: int, messages: int, rate: float, profile=None) -> dict:
+    """`listening` users open their stream (spread over the processes); `messages` posted over the rooms; with
+    `profile` (a path), the first process is sampled while they are."""
     streams = {}
     for first in range(0, listening, OPEN_BATCH):  # pages open over time, not all in one instant
         batch = emails[first : min(first + OPEN_BATCH, listening)]
@@ -116,6 +153,7 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
             time.sleep(max(0.0, started + 1 / rate - time.monotonic()))
 
     writer = threading.Thread(target=post_all)
+    spy = start_profile(pids[0], messages / rate, profile) if profile else None
     writer.start()
     expected = lambda: sum(  # noqa: E731 - evaluated while the writer runs
         sum(1 for email in members[roomid] if email in streams) for roomid, _ in sent.values()
@@ -123,6 +161,8 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
     got = lambda: sum(len(s.received) for s in streams.values())  # noqa: E731
     read_all(list(streams.values()), lambda: not writer.is_alive() and got() >= expected(), 120)
     writer.join()
+    if spy:
+        spy.wait(60)
     elapsed = time.monotonic() - wall
     cpu = [(cpu_seconds(pid) - before) / elapsed * 100 for pid, before in zip(pids, cpu_before, strict=True)]
     read_all(list(streams.values()), lambda: False, 1.0)  # anything extra (a duplicate) would arrive now
@@ -159,6 +199,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="messages posted per second")
     parser.add_argument("--processes", default="1,2", help="runs: how many web processes share the streams")
     parser.add_argument("--threads", type=int, default=1100, help="WEB_THREADS of each web process")
+    parser.add_argument("--profile", type=Path, help="where py-spy writes the last run's first process's samples")
     parser.add_argument("--stream-seconds", type=int, default=300, help="STREAM_MAX_SECONDS: how long a stream lasts")
     args = parser.parse_args()
     raise_open_files_limit(args.users + 512)
@@ -179,10 +220,12 @@ def main() -> None:
         run(*one, emails, members, tokens, 10, 10, args.rate)  # warm-up: first connections, first queries
         time.sleep(2)
         baseline = run(*one, emails, members, tokens, 10, args.messages // 2, args.rate)
-        for processes in (int(n) for n in args.processes.split(",")):
+        runs = [int(n) for n in args.processes.split(",")]
+        for i, processes in enumerate(runs):
             time.sleep(3)  # the previous run's streams notice their clients are gone
             ports, pids = [port for _, port in webs[:processes]], [web.pid for web, _ in webs[:processes]]
-            rows.append(run(ports, pids, emails, members, tokens, args.users, args.messages, args.rate))
+            profile = args.profile if i == len(runs) - 1 else None
+            rows.append(run(ports, pids, emails, members, tokens, args.users, args.messages, args.rate, profile))
     finally:
         for web, _ in webs:
             web.terminate()
@@ -205,6 +248,9 @@ def main() -> None:
             f"{row['processes']:>5}{row['listening']:>8}{row['deliveries']:>11}{row['lost']:>5}{row['duplicated']:>4}"
             f"{row['p50']:>8.1f}{row['p99']:>8.1f}{row['p99'] / baseline['p99']:>9.1f}{row['resumes']:>8}  {per}"
         )
+    if args.profile and args.profile.exists():
+        print(f"profile of the last run's first process ({args.profile}):")
+        print("\n".join(profile_summary(args.profile)))
 
 
 if __name__ == "__main__":
