@@ -11,6 +11,7 @@ from bottle import Bottle, request
 
 from routes import register_all
 from routes.common import guard_request, no_store
+from routes.sse import CHECK_EVERY
 from settings import Settings, from_env
 from store import Store
 from store.embedded import EmbeddedDatabaseError, start_embedded
@@ -24,7 +25,12 @@ def create_app(settings: Settings | None = None) -> Bottle:
     uri = settings.mongodb_uri or start_embedded(settings.data_dir)
     celery = make_celery(settings)
     store = Store(
-        uri, settings.redis_url, settings.session_days, on_activity=celery.nudge_stats, on_message=celery.nudge_push
+        uri,
+        settings.redis_url,
+        settings.session_days,
+        on_activity=celery.nudge_stats,
+        on_message=celery.nudge_push,
+        check_seconds=settings.heartbeat_seconds * CHECK_EVERY,
     )
     store.ensure_indexes()
     images = build_image_store(settings)

@@ -113,7 +113,9 @@ def profile_summary(path: Path, top: int = 18) -> list[str]:
     return lines
 
 
-def run(ports, pids, emails, members, tokens, listening: int, messages: int, rate: float, profile=None) -> dict:
+def run(
+    ports, pids, emails, members, tokens, listening: int, messages: int, rate: float, profile=None, db=None
+) -> dict:
     """`listening` users open their stream (spread over the processes); `messages` posted over the rooms; with
     `profile` (a path), the first process is sampled while they are."""
     streams = {}
@@ -135,7 +137,9 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
     posters = {}
     sent: dict[str, tuple[str, float]] = {}
     memory = [rss_mib(pid) for pid in pids]
-    cpu_before, wall = [cpu_seconds(pid) for pid in pids], time.monotonic()
+    posts: list[float] = []  # each POST's own latency: how much of a delivery's is the database's commit
+    watched = pids + ([db] if db else [])
+    cpu_before, wall = [cpu_seconds(pid) for pid in watched], time.monotonic()
     resumed_before = sum(stream.resumes for stream in streams.values())
 
     def post_all():
@@ -150,6 +154,7 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
             sent[text] = (roomid, started)
             port = ports[i % len(ports)]
             http.post(f"http://127.0.0.1:{port}/v1/logs/{roomid}", json={"m": text}).raise_for_status()
+            posts.append((time.monotonic() - started) * 1000)
             time.sleep(max(0.0, started + 1 / rate - time.monotonic()))
 
     writer = threading.Thread(target=post_all)
@@ -164,7 +169,7 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
     if spy:
         spy.wait(60)
     elapsed = time.monotonic() - wall
-    cpu = [(cpu_seconds(pid) - before) / elapsed * 100 for pid, before in zip(pids, cpu_before, strict=True)]
+    cpu = [(cpu_seconds(pid) - before) / elapsed * 100 for pid, before in zip(watched, cpu_before, strict=True)]
     read_all(list(streams.values()), lambda: False, 1.0)  # anything extra (a duplicate) would arrive now
     resumes = sum(stream.resumes for stream in streams.values()) - resumed_before  # streams the server ended
     latencies, lost, duplicated, deliveries = [], 0, 0, 0
@@ -185,7 +190,10 @@ def run(ports, pids, emails, members, tokens, listening: int, messages: int, rat
         "p50": percentile(latencies, 0.5),
         "p99": percentile(latencies, 0.99),
         "rss": memory,
-        "cpu": cpu,
+        "cpu": cpu[: len(pids)],
+        "db_cpu": cpu[len(pids)] if db else float("nan"),
+        "post50": percentile(posts, 0.5),
+        "post99": percentile(posts, 0.99),
         "resumes": resumes,
     }
 
@@ -200,6 +208,7 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2", help="runs: how many web processes share the streams")
     parser.add_argument("--threads", type=int, default=1100, help="WEB_THREADS of each web process")
     parser.add_argument("--profile", type=Path, help="where py-spy writes the last run's first process's samples")
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the web processes (settings)")
     parser.add_argument("--stream-seconds", type=int, default=300, help="STREAM_MAX_SECONDS: how long a stream lasts")
     args = parser.parse_args()
     raise_open_files_limit(args.users + 512)
@@ -207,6 +216,7 @@ def main() -> None:
         "WEB_THREADS": str(args.threads),
         "WEB_CONNECTION_LIMIT": str(args.threads + 400),
         "STREAM_MAX_SECONDS": str(args.stream_seconds),
+        **dict(pair.split("=", 1) for pair in args.env),
     }
     mongo, redis_server = Mongo(), Redis()
     webs = []
@@ -225,7 +235,9 @@ def main() -> None:
             time.sleep(3)  # the previous run's streams notice their clients are gone
             ports, pids = [port for _, port in webs[:processes]], [web.pid for web, _ in webs[:processes]]
             profile = args.profile if i == len(runs) - 1 else None
-            rows.append(run(ports, pids, emails, members, tokens, args.users, args.messages, args.rate, profile))
+            rows.append(
+                run(ports, pids, emails, members, tokens, args.users, args.messages, args.rate, profile, mongo.proc.pid)
+            )
     finally:
         for web, _ in webs:
             web.terminate()
@@ -240,13 +252,14 @@ def main() -> None:
     print(f"baseline: 10 streams p50 {baseline['p50']:.1f} ms, p99 {baseline['p99']:.1f} ms")
     print(
         f"{'procs':>5}{'streams':>8}{'deliveries':>11}{'lost':>5}{'dup':>4}{'p50 ms':>8}{'p99 ms':>8}{'p99/base':>9}"
-        f"{'resumes':>8}  RSS MiB / CPU % of a core, per process"
+        f"{'resumes':>8}{'POST p50/p99':>14}{'db CPU':>7}  RSS MiB / CPU % of a core, per web process"
     )
     for row in rows:
         per = ", ".join(f"{rss:.0f} / {cpu:.0f}" for rss, cpu in zip(row["rss"], row["cpu"], strict=True))
         print(
             f"{row['processes']:>5}{row['listening']:>8}{row['deliveries']:>11}{row['lost']:>5}{row['duplicated']:>4}"
-            f"{row['p50']:>8.1f}{row['p99']:>8.1f}{row['p99'] / baseline['p99']:>9.1f}{row['resumes']:>8}  {per}"
+            f"{row['p50']:>8.1f}{row['p99']:>8.1f}{row['p99'] / baseline['p99']:>9.1f}{row['resumes']:>8}"
+            f"{row['post50']:>7.1f}/{row['post99']:<6.1f}{row['db_cpu']:>6.0f}%  {per}"
         )
     if args.profile and args.profile.exists():
         print(f"profile of the last run's first process ({args.profile}):")

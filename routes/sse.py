@@ -15,7 +15,8 @@ RETRY_MS = 3000  # how soon a browser comes back after a stream ends
 WAIT_SECONDS = 1.0  # how long a stream waits for events before it checks that its client is still there
 PAGE = 500  # positions per database read while replaying or filling a gap
 RESERVED_THREADS = 64  # waitress threads never given to streams, so ordinary requests stay quick
-CHECK_EVERY = 4  # heartbeats between a stream's own look at the room in the database
+CHECK_EVERY = 4  # heartbeats between the process's looks for a lost publish (store/fanout.py)
+OWN_CHECK_EVERY = 20  # heartbeats between a stream's own full look (its rooms; a stream lasting over 5 minutes)
 SLOT_GRACE_SECONDS = 30  # a stream's slot outlives its longest life by this much
 
 
@@ -102,9 +103,11 @@ class Clock:
         self._gone = gone
         self.started = time.monotonic()
         self._beat_at = self.started + settings.heartbeat_seconds
-        self._check_every = settings.heartbeat_seconds * CHECK_EVERY
-        # Streams opened together check apart.
-        self._check_at = self.started + self._check_every * random.uniform(0.5, 1.0)
+        # Rarely: the process's check finds lost publishes in every timeline; this one is for what has no
+        # timeline (a lost notice of a room joined), which a stream's every start reconciles too, so with the
+        # default life of 5 minutes a stream never needs it. Streams opened together check apart.
+        self._check_every = settings.heartbeat_seconds * OWN_CHECK_EVERY
+        self._check_at = self.started + self._check_every * random.uniform(1.0, 1.5)
 
     def running(self) -> bool:
         return time.monotonic() - self.started < self._settings.stream_max_seconds and not self._gone()

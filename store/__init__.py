@@ -12,7 +12,7 @@ from store.attention import Attention
 from store.bus import Bus, MemoryBus, RedisBus
 from store.export import Export
 from store.fanout import Fanout
-from store.feed import Feed
+from store.feed import FEED, Feed
 from store.hooks import Hooks
 from store.invites import Invites
 from store.limits import Limiter, MemoryLimiter, RedisLimiter
@@ -49,16 +49,18 @@ class Store:
         session_days: int = 14,
         on_activity=None,
         on_message=None,
+        check_seconds: float = 60.0,
     ):
         """`on_activity()` is called after each activity entry: the tasks layer's stats nudge;
-        `on_message(roomid, id)` after each new message commits: the tasks layer's push nudge."""
+        `on_message(roomid, id)` after each new message commits: the tasks layer's push nudge;
+        `check_seconds`: how often the fan-out looks for a lost publish (store/fanout.py)."""
         self.client = dbmod.connect(mongodb_uri)
         self.db = dbmod.database(self.client)
         self.redis = redis_client(redis_url) if redis_url else None
         self.bus: Bus = RedisBus(self.redis) if self.redis else MemoryBus()
         self.limiter: Limiter = RedisLimiter(self.redis) if self.redis else MemoryLimiter()
         self.uploads: Uploads = RedisUploads(self.redis) if self.redis else MemoryUploads()
-        self.fanout = Fanout(self.bus)
+        self.fanout = Fanout(self.bus, check_seconds, self._positions)
         self.streams: StreamSlots = RedisStreams(self.redis) if self.redis else MemoryStreams()
         self.activity = Activity(self.db, on_activity)
         self.feed = Feed(self.db, self.bus)
@@ -81,6 +83,13 @@ class Store:
         self.hooks = Hooks(self.db)
         self.export = Export(self.db, self.users, self.rooms, self.sessions)
         self.accounts = Accounts(self.db, self.users, self.rooms, self.messages, self.sessions, self.export)
+
+    def _positions(self, keys: list[str]) -> dict[str, int]:
+        """Where the fan-out's listened timelines stand in the database: rooms (those that exist) and the feed."""
+        found = self.rooms.positions([key for key in keys if key != FEED])
+        if FEED in keys:
+            found[FEED] = self.feed.head()
+        return found
 
     def ensure_indexes(self) -> None:
         dbmod.ensure_indexes(self.db)
@@ -109,6 +118,7 @@ class Store:
         return report
 
     def close(self) -> None:
+        self.fanout.close()
         self.bus.close()
         self.session_cache.close()
         if isinstance(self.presence, RedisPresence):

@@ -1,14 +1,19 @@
 """This process's listeners: one bus subscription hands each key's events (a room's, the feed's, a user's)
-to the queues of the listeners of that key."""
+to the queues of the listeners of that key; one check now and then finds a timeline whose publish was lost."""
 
+import logging
+import math
 import queue
 import threading
+from collections.abc import Callable
 
 from store.bus import Bus
 from store.timeline import Event
 
 QUEUE_MAX = 1000  # events a listener may fall behind by before it must catch up from the database
 MISSED = ("missed", None)
+
+log = logging.getLogger(__name__)
 
 
 class Listener:
@@ -59,14 +64,31 @@ class Listener:
 
 
 class Fanout:
-    """Listeners by key; subscribes to the bus on the first listener, once per process."""
+    """Listeners by key; subscribes to the bus on the first listener, once per process.
 
-    def __init__(self, bus: Bus):
+    A publish can be lost without the subscription being lost: the process that committed died before sending
+    it, or its send failed. So every `check_seconds` one thread reads where each listened timeline (a room's,
+    the feed) stands in the database, in one query per 50 keys for the whole process, and compares it with
+    the newest position the bus brought: a key whose position of the previous check has still not been heard
+    lost a publish (one in flight for a whole period counts as lost), and its listeners are told they missed
+    something, exactly as after a lost subscription, so each reads what it lacks. A room gone from the database
+    while still listened to counts the same. Thousands of streams then cost the database nothing while idle.
+    The user channels carry live-only notices (nothing to compare): a stream reconciles those at each start.
+    """
+
+    def __init__(self, bus: Bus, check_seconds: float = 60.0, positions: Callable[[list[str]], dict] | None = None):
+        """`positions(keys)` -> {key: newest position} of the keys that still exist (store.Store wires it)."""
         self._bus = bus
         self._lock = threading.Lock()
         self._rooms: dict[str, set[Listener]] = {}  # key -> its listeners
         self._listeners: set[Listener] = set()
         self._subscribed = False
+        self._check_seconds = check_seconds
+        self._positions = positions
+        self._heard: dict[str, int] = {}  # listened key -> the newest position the bus brought
+        self._seen: dict[str, float] = {}  # listened key -> its position in the database at the last check
+        self._stopping = threading.Event()
+        self._checker: threading.Thread | None = None
 
     def listen(self, *keys: str) -> Listener:
         """A new listener for these keys: every event published from now on reaches it, or it is told it missed some."""
@@ -77,6 +99,9 @@ class Fanout:
                 # Until the subscription confirms, events can be lost: it reports that through _missed.
                 self._bus.subscribe(self._deliver, self._missed)
                 self._subscribed = True
+                if self._positions is not None:
+                    self._checker = threading.Thread(target=self._check_loop, name="chat-fanout-check", daemon=True)
+                    self._checker.start()
         for key in keys:
             self.add(listener, key)
         return listener
@@ -105,8 +130,44 @@ class Fanout:
     def _deliver(self, roomid: str, event: Event) -> None:
         with self._lock:
             listeners = list(self._rooms.get(roomid, ()))
+            if listeners and event.position is not None and event.position > self._heard.get(roomid, -1):
+                self._heard[roomid] = event.position
         for listener in listeners:
             listener.push(roomid, event)
+
+    def _check_loop(self) -> None:
+        while not self._stopping.wait(self._check_seconds):
+            try:
+                self.check()
+            except Exception as exc:  # noqa: BLE001 - the database is away: the next check asks again
+                log.warning("fan-out check skipped: %s", exc)
+
+    def check(self) -> list[str]:
+        """One look at the database (see the class): the keys found to have lost a publish."""
+        with self._lock:
+            keys = [key for key in self._rooms if not key.startswith("@user:")]  # user channels: live only
+        stands = self._positions(keys) if keys else {}
+        behind = []
+        with self._lock:
+            for key in keys:
+                now = stands.get(key, math.inf)  # gone: nothing more will come for it
+                heard = self._heard.setdefault(key, -1 if now == math.inf else now)  # first look: as it stands
+                if self._seen.get(key, -1) > heard:  # where it stood a check ago never came
+                    behind.append(key)
+                    heard = self._heard[key] = max(heard, -1 if now == math.inf else now)
+                self._seen[key] = now
+            for key in [key for key in self._seen if key not in self._rooms]:  # nobody listens any more
+                self._seen.pop(key, None)
+                self._heard.pop(key, None)
+            listeners = {key: list(self._rooms.get(key, ())) for key in behind}
+        for key in behind:
+            log.warning("a publish of %s was lost: its %d listeners read what they missed", key, len(listeners[key]))
+            for listener in listeners[key]:
+                listener.missed()
+        return behind
+
+    def close(self) -> None:
+        self._stopping.set()
 
     def _missed(self) -> None:
         with self._lock:

@@ -19,6 +19,7 @@ import boto3
 import pymongo
 import requests
 from botocore.config import Config
+from pymongo import monitoring
 
 from scripts.servers import ROOT, service_env, wait_for_port
 from settings import Settings
@@ -289,3 +290,29 @@ def outbox_letters(data_dir) -> list:
     folder = data_dir / "outbox"
     paths = sorted(folder.glob("*.eml")) if folder.exists() else []
     return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in paths]
+
+
+class Commands(monitoring.CommandListener):
+    """The commands sent, as (name, collection) pairs; `commitTransaction` has no collection."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.sent = []
+
+    def started(self, event):
+        target = event.command.get(event.command_name)
+        with self._lock:
+            self.sent.append((event.command_name, target if isinstance(target, str) else None))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+    def during(self, action) -> list[tuple]:
+        with self._lock:
+            self.sent.clear()
+        action()
+        with self._lock:
+            return list(self.sent)

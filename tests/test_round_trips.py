@@ -3,48 +3,20 @@
 Each command pymongo sends is one round trip. README "Speed" says why each of a post's stays.
 """
 
-import threading
 import time
 
 import bottle
 import pytest
 import redis
 import webtest
-from pymongo import monitoring
 
 from chat import create_app
 from routes.user_stream import UserStream
 from store import db as dbmod
-from tests.helpers import PASSWORD, create
+from tests.helpers import PASSWORD, Commands, create
 
 ANN = "ann@example.com"
 BOB = "bob@example.com"
-
-
-class Commands(monitoring.CommandListener):
-    """The commands sent, as (name, collection) pairs; `commitTransaction` has no collection."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.sent = []
-
-    def started(self, event):
-        target = event.command.get(event.command_name)
-        with self._lock:
-            self.sent.append((event.command_name, target if isinstance(target, str) else None))
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-    def during(self, action) -> list[tuple]:
-        with self._lock:
-            self.sent.clear()
-        action()
-        with self._lock:
-            return list(self.sent)
 
 
 @pytest.fixture(params=["redis", "memory"])

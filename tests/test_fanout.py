@@ -1,0 +1,65 @@
+"""The process's check for lost publishes (store/fanout.py), on the real database: a timeline whose newest
+position never came over the bus within a check period, or a room gone while listened to, tells its
+listeners they missed something; what did come, and what is in flight, never does."""
+
+import pytest
+
+from store import Store
+from store import db as dbmod
+from store.feed import FEED, user_key
+from tests.helpers import Commands
+
+
+@pytest.fixture
+def commands(monkeypatch) -> Commands:
+    """The database commands the store sends."""
+    sent = Commands()
+    connect = dbmod.connect
+    monkeypatch.setattr(dbmod, "connect", lambda uri, **options: connect(uri, event_listeners=[sent], **options))
+    return sent
+
+
+@pytest.fixture
+def store(memory_settings, commands):
+    made = Store(memory_settings.mongodb_uri, None, check_seconds=3600)  # checks run by hand here
+    yield made
+    made.close()
+
+
+def missed(listener) -> bool:
+    flagged, _ = listener.wait(0)
+    return flagged
+
+
+def test_a_lost_publish_is_found_at_the_second_look_and_only_then(store, monkeypatch):
+    roomid = store.rooms.create("ann@example.com", "checked")
+    listener = store.fanout.listen(roomid, FEED, user_key("ann@example.com"))
+    assert store.fanout.check() == []  # the first look takes the room as it stands
+    store.messages.post("ann@example.com", roomid, "heard")
+    assert store.fanout.check() == [] and not missed(listener)
+    monkeypatch.setattr(store.bus, "publish", lambda *args: None)  # the committer died before sending
+    store.messages.post("ann@example.com", roomid, "lost")
+    assert store.fanout.check() == []  # it may still be on its way
+    assert store.fanout.check() == [roomid] and missed(listener)
+    assert store.fanout.check() == [] and not missed(listener)  # told once
+    listener.close()
+
+
+def test_a_room_deleted_unheard_and_the_feed_are_checked_and_user_channels_are_not(store, monkeypatch):
+    roomid = store.rooms.create("ann@example.com", "doomed")
+    listener = store.fanout.listen(roomid, FEED, user_key("ann@example.com"))
+    store.fanout.check()
+    monkeypatch.setattr(store.bus, "publish", lambda *args: None)
+    store.rooms.leave("ann@example.com", roomid)  # the last member: the room and its public listing go
+    store.fanout.check()
+    assert sorted(store.fanout.check()) == sorted([roomid, FEED]) and missed(listener)
+    listener.close()
+    assert store.fanout.check() == []  # nobody listens: nothing is kept for it
+
+
+def test_the_check_reads_the_database_once_per_fifty_rooms(store, commands):
+    rooms = [store.rooms.create("ann@example.com", f"room {i}") for i in range(120)]
+    listeners = [store.fanout.listen(roomid, FEED) for roomid in rooms]
+    assert commands.during(store.fanout.check) == [("find", "rooms")] * 3 + [("find", "counters")]
+    for listener in listeners:
+        listener.close()
