@@ -4,7 +4,7 @@ from bottle import request
 
 from routes.common import current_user, fail, settings, store
 from routes.inputs import valid_room_id
-from routes.sse import WAIT_SECONDS, Clock, Position, frame, frames, resume_id, start_sse, stream_slot
+from routes.sse import Clock, Position, frame, frames, resume_id, start_sse, stream_slot, wait_seconds
 from store.db import iso, now
 from store.errors import RoomGone
 from store.timeline import Event, parse_token, token_for
@@ -58,7 +58,7 @@ def event_stream(store, settings, user: str, roomid: str, after, gone):
         yield from frames(position.pages(last))
         clock = Clock(settings, gone)
         while clock.running():
-            missed, events = listener.wait(WAIT_SECONDS)
+            missed, events = listener.wait(wait_seconds(store.fanout.count()))
             if clock.check_due() or missed:
                 # After a lost subscription, and now and then in case a publish failed: read where the room stands.
                 try:

@@ -13,7 +13,7 @@ import re
 from bottle import request
 
 from routes.common import current_user, fail, settings, store
-from routes.sse import WAIT_SECONDS, Clock, Position, frame, resume_id, start_sse, stream_slot
+from routes.sse import Clock, Position, frame, resume_id, start_sse, stream_slot, wait_seconds
 from store.errors import NotMember, RoomGone
 from store.feed import FEED, PROFILE_ROOMS, Checkpoint, user_key
 from store.timeline import Event
@@ -130,7 +130,7 @@ class UserStream:
             yield from self.start(raw, resumed)
             clock = Clock(settings, gone)
             while clock.running():
-                missed, events = listener.wait(WAIT_SECONDS)
+                missed, events = listener.wait(wait_seconds(store.fanout.count()))
                 if clock.check_due() or missed:
                     yield from self.sync(announce=True)
                 for key, event in events:
