@@ -11,7 +11,6 @@ from bottle import Bottle, request
 
 from routes import register_all
 from routes.common import guard_request, no_store
-from routes.sse import CHECK_EVERY
 from settings import Settings, from_env
 from store import Store
 from store.embedded import EmbeddedDatabaseError, start_embedded
@@ -30,7 +29,7 @@ def create_app(settings: Settings | None = None) -> Bottle:
         settings.session_days,
         on_activity=celery.nudge_stats,
         on_message=celery.nudge_push,
-        check_seconds=settings.heartbeat_seconds * CHECK_EVERY,
+        heartbeat_seconds=settings.heartbeat_seconds,
     )
     store.ensure_indexes()
     images = build_image_store(settings)

@@ -137,6 +137,7 @@ def run(
     posters = {}
     sent: dict[str, tuple[str, float]] = {}
     memory = [rss_mib(pid) for pid in pids]
+    expecting = [0]  # deliveries due so far: each message to each member with a stream
     posts: list[float] = []  # each POST's own latency: how much of a delivery's is the database's commit
     watched = pids + ([db] if db else [])
     cpu_before, wall = [cpu_seconds(pid) for pid in watched], time.monotonic()
@@ -152,6 +153,7 @@ def run(
             text = f"bench {i} {secrets.token_hex(4)}"
             started = time.monotonic()
             sent[text] = (roomid, started)
+            expecting[0] += sum(1 for email in members[roomid] if email in streams)
             port = ports[i % len(ports)]
             http.post(f"http://127.0.0.1:{port}/v1/logs/{roomid}", json={"m": text}).raise_for_status()
             posts.append((time.monotonic() - started) * 1000)
@@ -160,11 +162,8 @@ def run(
     writer = threading.Thread(target=post_all)
     spy = start_profile(pids[0], messages / rate, profile) if profile else None
     writer.start()
-    expected = lambda: sum(  # noqa: E731 - evaluated while the writer runs
-        sum(1 for email in members[roomid] if email in streams) for roomid, _ in sent.values()
-    )
     got = lambda: sum(len(s.received) for s in streams.values())  # noqa: E731
-    read_all(list(streams.values()), lambda: not writer.is_alive() and got() >= expected(), 120)
+    read_all(list(streams.values()), lambda: not writer.is_alive() and got() >= expecting[0], 120)
     writer.join()
     if spy:
         spy.wait(60)
@@ -229,7 +228,7 @@ def main() -> None:
         one = ([webs[0][1]], [webs[0][0].pid])
         run(*one, emails, members, tokens, 10, 10, args.rate)  # warm-up: first connections, first queries
         time.sleep(2)
-        baseline = run(*one, emails, members, tokens, 10, args.messages // 2, args.rate)
+        baseline = run(*one, emails, members, tokens, 10, 100, args.rate)
         runs = [int(n) for n in args.processes.split(",")]
         for i, processes in enumerate(runs):
             time.sleep(3)  # the previous run's streams notice their clients are gone

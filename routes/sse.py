@@ -14,8 +14,8 @@ from store.timeline import Event
 RETRY_MS = 3000  # how soon a browser comes back after a stream ends
 PAGE = 500  # positions per database read while replaying or filling a gap
 RESERVED_THREADS = 64  # waitress threads never given to streams, so ordinary requests stay quick
-CHECK_EVERY = 4  # heartbeats between the process's looks for a lost publish (store/fanout.py)
 OWN_CHECK_EVERY = 20  # heartbeats between a stream's own full look (its rooms; a stream lasting over 5 minutes)
+LIFE_FROM = 0.8  # a stream's life: this much of STREAM_MAX_SECONDS at least, all of it at most
 SLOT_GRACE_SECONDS = 30  # a stream's slot outlives its longest life by this much
 
 
@@ -108,6 +108,9 @@ class Clock:
         self._settings = settings
         self._gone = gone
         self.started = time.monotonic()
+        # Each stream lives 80-100% of the longest life, at random: pages that came back together (after a
+        # deploy, a network blip) would otherwise come back together again every time, a resume wave each.
+        self._life = settings.stream_max_seconds * random.uniform(LIFE_FROM, 1.0)
         self._beat_at = self.started + settings.heartbeat_seconds
         # Rarely: the process's check finds lost publishes in every timeline; this one is for what has no
         # timeline (a lost notice of a room joined), which a stream's every start reconciles too, so with the
@@ -116,7 +119,7 @@ class Clock:
         self._check_at = self.started + self._check_every * random.uniform(1.0, 1.5)
 
     def running(self) -> bool:
-        return time.monotonic() - self.started < self._settings.stream_max_seconds and not self._gone()
+        return time.monotonic() - self.started < self._life and not self._gone()
 
     def check_due(self) -> bool:
         """Time for the stream's own look (then the next one is scheduled)."""

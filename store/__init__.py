@@ -11,7 +11,7 @@ from store.activity import Activity
 from store.attention import Attention
 from store.bus import Bus, MemoryBus, RedisBus
 from store.export import Export
-from store.fanout import Fanout
+from store.fanout import CHECK_BEATS, Fanout
 from store.feed import FEED, Feed
 from store.hooks import Hooks
 from store.invites import Invites
@@ -49,18 +49,19 @@ class Store:
         session_days: int = 14,
         on_activity=None,
         on_message=None,
-        check_seconds: float = 60.0,
+        heartbeat_seconds: float = 15.0,
     ):
         """`on_activity()` is called after each activity entry: the tasks layer's stats nudge;
         `on_message(roomid, id)` after each new message commits: the tasks layer's push nudge;
-        `check_seconds`: how often the fan-out looks for a lost publish (store/fanout.py)."""
+        `heartbeat_seconds`: the streams' heartbeat, which paces the fan-out's look for lost publishes
+        (store/fanout.py) and the refresh of who is online (store/presence.py)."""
         self.client = dbmod.connect(mongodb_uri)
         self.db = dbmod.database(self.client)
         self.redis = redis_client(redis_url) if redis_url else None
         self.bus: Bus = RedisBus(self.redis) if self.redis else MemoryBus()
         self.limiter: Limiter = RedisLimiter(self.redis) if self.redis else MemoryLimiter()
         self.uploads: Uploads = RedisUploads(self.redis) if self.redis else MemoryUploads()
-        self.fanout = Fanout(self.bus, check_seconds, self._positions)
+        self.fanout = Fanout(self.bus, heartbeat_seconds * CHECK_BEATS, self._positions)
         self.streams: StreamSlots = RedisStreams(self.redis) if self.redis else MemoryStreams()
         self.activity = Activity(self.db, on_activity)
         self.feed = Feed(self.db, self.bus)
@@ -73,7 +74,7 @@ class Store:
         self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline, self.attention, self.feed, self.users.names)
         self.listing = Listing(self.rooms)
         self.invites = Invites(self.db, self.rooms, self.timeline, self.bus, self.limiter, self.feed)
-        self.presence: Presence = RedisPresence(self.redis) if self.redis else MemoryPresence()
+        self.presence: Presence = RedisPresence(self.redis, heartbeat_seconds) if self.redis else MemoryPresence()
         self.messages = Messages(
             self.db, self.activity, self.bus, self.limiter, self.timeline, self.attention, self.search, on_message
         )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from store.bus import Bus
 from store.timeline import Event
 
+CHECK_BEATS = 4  # stream heartbeats between the process's looks for a lost publish
 QUEUE_MAX = 1000  # events a listener may fall behind by before it must catch up from the database
 MISSED = ("missed", None)
 
@@ -76,7 +77,9 @@ class Fanout:
     The user channels carry live-only notices (nothing to compare): a stream reconciles those at each start.
     """
 
-    def __init__(self, bus: Bus, check_seconds: float = 60.0, positions: Callable[[list[str]], dict] | None = None):
+    def __init__(
+        self, bus: Bus, check_seconds: float = 15.0 * CHECK_BEATS, positions: Callable[[list[str]], dict] | None = None
+    ):
         """`positions(keys)` -> {key: newest position} of the keys that still exist (store.Store wires it)."""
         self._bus = bus
         self._lock = threading.Lock()

@@ -1,8 +1,9 @@
 """Who is online: users with a live event stream on some web process right now.
 
 With Redis, each process keeps, per user with streams open here, an entry `<process id>` in the sorted
-set `chat:online:<user>` scored by when it expires, and refreshes it every REFRESH_SECONDS; an entry
-of a process that died (SIGKILL: no clean-up runs) stops counting after TTL_SECONDS by itself.
+set `chat:online:<user>` scored by when it expires, and refreshes it every heartbeat of the streams
+(15 s by default); an entry of a process that died (SIGKILL: no clean-up runs) stops counting after three
+heartbeats by itself.
 Without Redis, this process's own count is the truth (the embedded default is one process).
 """
 
@@ -17,8 +18,7 @@ import redis as redis_lib
 
 log = logging.getLogger(__name__)
 
-REFRESH_SECONDS = 15.0
-TTL_SECONDS = 45.0
+TTL_BEATS = 3  # refreshes an entry outlives, so a late one never blinks a user offline
 
 
 class Presence(Protocol):
@@ -56,9 +56,11 @@ class MemoryPresence:
 class RedisPresence(MemoryPresence):
     """This process's counts, mirrored into Redis with expiring scores so every process sees them."""
 
-    def __init__(self, redis, prefix: str = "chat:online:"):
+    def __init__(self, redis, refresh_seconds: float = 15.0, prefix: str = "chat:online:"):
         super().__init__()
         self._redis = redis
+        self._refresh_seconds = refresh_seconds
+        self._ttl = refresh_seconds * TTL_BEATS
         self._prefix = prefix
         self._process = secrets.token_hex(8)
         self._thread = None
@@ -97,16 +99,16 @@ class RedisPresence(MemoryPresence):
         pipe = self._redis.pipeline(transaction=False)
         for user in users:
             key = self._prefix + user
-            pipe.zadd(key, {self._process: t + TTL_SECONDS})
+            pipe.zadd(key, {self._process: t + self._ttl})
             pipe.zremrangebyscore(key, "-inf", t)
-            pipe.expire(key, int(TTL_SECONDS) + 1)
+            pipe.expire(key, int(self._ttl) + 1)
         try:
             pipe.execute()
         except redis_lib.RedisError as exc:
             log.warning("presence not refreshed: Redis is unreachable (%s)", exc)
 
     def _refresh(self) -> None:
-        while not self._stopping.wait(REFRESH_SECONDS):
+        while not self._stopping.wait(self._refresh_seconds):
             with self._lock:
                 users = list(self._open)
             if users:

@@ -21,7 +21,7 @@ def commands(monkeypatch) -> Commands:
 
 @pytest.fixture
 def store(memory_settings, commands):
-    made = Store(memory_settings.mongodb_uri, None, check_seconds=3600)  # checks run by hand here
+    made = Store(memory_settings.mongodb_uri, None, heartbeat_seconds=3600)  # checks run by hand here
     yield made
     made.close()
 
