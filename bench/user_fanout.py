@@ -114,11 +114,11 @@ def profile_summary(path: Path, top: int = 18) -> list[str]:
 
 
 def run(
-    ports, pids, emails, members, tokens, listening: int, messages: int, rate: float, profile=None, db=None
+    ports, pids, emails, members, tokens, listening: int, messages: int, rate: float, profile=None, db=None, spread=0.0
 ) -> dict:
-    """`listening` users open their stream (spread over the processes); `messages` posted over the rooms; with
-    `profile` (a path), the first process is sampled while they are."""
-    streams = {}
+    """`listening` users open their stream (spread over the processes, in batches over at least `spread` seconds);
+    `messages` posted over the rooms; with `profile` (a path), the first process is sampled while they are."""
+    streams, opening = {}, time.monotonic()
     for first in range(0, listening, OPEN_BATCH):  # pages open over time, not all in one instant
         batch = emails[first : min(first + OPEN_BATCH, listening)]
         # Set up once its start frames are in (the last is `invitations`): opening work does not overlap the run.
@@ -131,6 +131,9 @@ def run(
         if not all(s.ready for s in opened):  # measure with those that opened, and say so
             print(f"only {sum(s.ready for s in streams.values())} of {listening} streams opened", file=sys.stderr)
             break
+        due = opening + spread * (first + len(batch)) / listening
+        if time.monotonic() < due:  # the open ones keep being read (and resumed) meanwhile
+            read_all(list(streams.values()), lambda: False, due - time.monotonic())
     streams = {email: stream for email, stream in streams.items() if stream.ready}
     time.sleep(1)
     rooms = list(members)
@@ -171,7 +174,7 @@ def run(
     cpu = [(cpu_seconds(pid) - before) / elapsed * 100 for pid, before in zip(watched, cpu_before, strict=True)]
     read_all(list(streams.values()), lambda: False, 1.0)  # anything extra (a duplicate) would arrive now
     resumes = sum(stream.resumes for stream in streams.values()) - resumed_before  # streams the server ended
-    latencies, lost, duplicated, deliveries = [], 0, 0, 0
+    latencies, lost, duplicated, deliveries, short = [], 0, 0, 0, []
     for email, stream in streams.items():
         wanted = {text for text, (roomid, _) in sent.items() if email in members[roomid]}
         texts = [text for _, _, text, _ in stream.received if text in sent]
@@ -179,7 +182,13 @@ def run(
         lost += len(wanted - set(texts))
         duplicated += len(texts) - len(set(texts))
         latencies += [(at - sent[text][1]) * 1000 for _, _, text, at in stream.received if text in sent]
+        if wanted - set(texts):  # what became of a stream that lost some: for the report on stderr
+            last = max((at for _, _, _, at in stream.received), default=wall) - wall
+            short.append((round(last), stream.status or 0, stream.resumes, stream.sock.fileno() >= 0))
         stream.sock.close()
+    if short:
+        print(f"{len(short)} streams lost some; (last receipt s into the run, status, resumes, open):", file=sys.stderr)
+        print(sorted(short)[:: max(1, len(short) // 20)], file=sys.stderr)
     return {
         "listening": len(streams),
         "processes": len(ports),
@@ -208,6 +217,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1100, help="WEB_THREADS of each web process")
     parser.add_argument("--profile", type=Path, help="where py-spy writes the last run's first process's samples")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the web processes (settings)")
+    parser.add_argument("--spread", type=float, default=0.0, help="open the streams over at least this many seconds")
     parser.add_argument("--stream-seconds", type=int, default=300, help="STREAM_MAX_SECONDS: how long a stream lasts")
     args = parser.parse_args()
     raise_open_files_limit(args.users + 512)
@@ -235,7 +245,14 @@ def main() -> None:
             ports, pids = [port for _, port in webs[:processes]], [web.pid for web, _ in webs[:processes]]
             profile = args.profile if i == len(runs) - 1 else None
             rows.append(
-                run(ports, pids, emails, members, tokens, args.users, args.messages, args.rate, profile, mongo.proc.pid)
+                run(
+                    ports,
+                    pids,
+                    *(emails, members, tokens, args.users, args.messages, args.rate),
+                    profile,
+                    mongo.proc.pid,
+                    args.spread,
+                )
             )
     finally:
         for web, _ in webs:
