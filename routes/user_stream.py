@@ -147,6 +147,8 @@ class UserStream:
             listener.add(roomid)
         # One read of the user's rooms: where each stands, who is in them, and what the `rooms` frame lists.
         now_in, people, docs = store.rooms.following(user)
+        for roomid, position in now_in.items():
+            store.fanout.stands(roomid, position)
         if resumed is None:
             rooms, at_feed, saved = now_in, store.feed.head(), None
             for roomid in rooms:
@@ -195,6 +197,8 @@ class UserStream:
         self._listener.add(roomid)
         try:
             newest = self._store.rooms.position_for(self._user, roomid)
+            if newest:
+                self._store.fanout.stands(roomid, newest[1])
         except (RoomGone, NotMember):
             newest = None
         found = self._store.rooms.joined(self._user, roomid) if newest else []

@@ -122,6 +122,14 @@ class Fanout:
             if not listeners:
                 self._rooms.pop(key, None)
 
+    def stands(self, key: str, position: int) -> None:
+        """A listener of `key` read, after it began listening, that the key stands at `position`: everything up to
+        it is accounted for, and whatever comes later must come over the bus (the check's first look at a key
+        otherwise has to take the key as it stands, and would miss a publish lost just before)."""
+        with self._lock:
+            if key in self._rooms and position > self._heard.get(key, -1):
+                self._heard[key] = position
+
     def closed(self, listener: Listener) -> None:
         with self._lock:
             self._listeners.discard(listener)

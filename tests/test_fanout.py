@@ -45,6 +45,17 @@ def test_a_lost_publish_is_found_at_the_second_look_and_only_then(store, monkeyp
     listener.close()
 
 
+def test_a_publish_lost_before_the_first_look_is_found_from_where_a_listener_stood(store, monkeypatch):
+    roomid = store.rooms.create("ann@example.com", "checked")
+    listener = store.fanout.listen(roomid)
+    store.fanout.stands(roomid, store.rooms.positions([roomid])[roomid])  # what a stream reads after listening
+    monkeypatch.setattr(store.bus, "publish", lambda *args: None)
+    store.messages.post("ann@example.com", roomid, "lost at once")
+    assert store.fanout.check() == []
+    assert store.fanout.check() == [roomid] and missed(listener)
+    listener.close()
+
+
 def test_a_room_deleted_unheard_and_the_feed_are_checked_and_user_channels_are_not(store, monkeypatch):
     roomid = store.rooms.create("ann@example.com", "doomed")
     listener = store.fanout.listen(roomid, FEED, user_key("ann@example.com"))
