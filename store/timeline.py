@@ -79,6 +79,8 @@ class Timeline:
             Event("message", message, doc["ev"], str(doc["id"]))
             for doc, message in zip(docs, self._render(roomid, docs), strict=True)
         ]
+        if len(docs) == high - low + 1:  # one document holds a position: messages fill the range, no event is in it
+            return sorted(found, key=lambda event: event.position)
         others = list(self._db.events.find(span))
         # An edit replays the message as it is now (one query for the page's edited messages).
         edited = sorted({doc["d"]["id"] for doc in others if doc["kind"] in RENDERED})

@@ -153,3 +153,24 @@ def test_round_trips_of_a_user_stream_start(counted):
             ("find", "invites"),
         ]
     )
+
+
+def test_a_replay_of_messages_alone_is_one_read(counted):
+    """A stream catching up reads a range of positions: messages first; only when they leave a position empty
+    can an event (an edit, a reaction, a join) hold it, and only then are the events read."""
+    app, ann, commands = counted
+    roomid = create(ann)
+    for text in ("one", "two", "three"):
+        ann.post_json(f"/v1/logs/{roomid}", {"m": text}, status=201)
+    store = app.config["chat.store"]
+    positions = sorted(doc["ev"] for doc in store.db.messages.find({"room": roomid}, {"ev": 1}))
+    low, high = positions[0], positions[-1]
+    replayed = []
+    only = commands.during(lambda: replayed.extend(store.timeline.between(roomid, low, high)))
+    assert only == [("find", "messages")]
+    assert [event.data["m"] for event in replayed] == ["one", "two", "three"]
+    message_id = ann.get(f"/v1/logs/{roomid}").json["logs"][0]["id"]
+    ann.put(f"/v1/logs/{roomid}/{message_id}/reactions/%F0%9F%91%8D", status=200)
+    mixed = commands.during(lambda: replayed.extend(store.timeline.between(roomid, low, high + 1)))
+    assert mixed == [("find", "messages"), ("find", "events")]
+    assert [event.kind for event in replayed[3:]] == ["message", "message", "message", "react"]
