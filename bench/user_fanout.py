@@ -143,7 +143,7 @@ def run(
     expecting = [0]  # deliveries due so far: each message to each member with a stream
     posts: list[float] = []  # each POST's own latency: how much of a delivery's is the database's commit
     watched = pids + ([db] if db else [])
-    cpu_before, wall = [cpu_seconds(pid) for pid in watched], time.monotonic()
+    cpu_before, wall, client_before = [cpu_seconds(pid) for pid in watched], time.monotonic(), time.process_time()
     resumed_before = sum(stream.resumes for stream in streams.values())
 
     def post_all():
@@ -172,6 +172,7 @@ def run(
         spy.wait(60)
     elapsed = time.monotonic() - wall
     cpu = [(cpu_seconds(pid) - before) / elapsed * 100 for pid, before in zip(watched, cpu_before, strict=True)]
+    client_cpu = (time.process_time() - client_before) / elapsed * 100
     read_all(list(streams.values()), lambda: False, 1.0)  # anything extra (a duplicate) would arrive now
     resumes = sum(stream.resumes for stream in streams.values()) - resumed_before  # streams the server ended
     latencies, lost, duplicated, deliveries, short = [], 0, 0, 0, []
@@ -203,6 +204,7 @@ def run(
         "post50": percentile(posts, 0.5),
         "post99": percentile(posts, 0.99),
         "resumes": resumes,
+        "client_cpu": client_cpu,
     }
 
 
@@ -268,14 +270,14 @@ def main() -> None:
     print(f"baseline: 10 streams p50 {baseline['p50']:.1f} ms, p99 {baseline['p99']:.1f} ms")
     print(
         f"{'procs':>5}{'streams':>8}{'deliveries':>11}{'lost':>5}{'dup':>4}{'p50 ms':>8}{'p99 ms':>8}{'p99/base':>9}"
-        f"{'resumes':>8}{'POST p50/p99':>14}{'db CPU':>7}  RSS MiB / CPU % of a core, per web process"
+        f"{'resumes':>8}{'POST p50/p99':>14}{'db CPU':>7}{'client':>7}  RSS MiB / CPU % of a core, per web process"
     )
     for row in rows:
         per = ", ".join(f"{rss:.0f} / {cpu:.0f}" for rss, cpu in zip(row["rss"], row["cpu"], strict=True))
         print(
             f"{row['processes']:>5}{row['listening']:>8}{row['deliveries']:>11}{row['lost']:>5}{row['duplicated']:>4}"
             f"{row['p50']:>8.1f}{row['p99']:>8.1f}{row['p99'] / baseline['p99']:>9.1f}{row['resumes']:>8}"
-            f"{row['post50']:>7.1f}/{row['post99']:<6.1f}{row['db_cpu']:>6.0f}%  {per}"
+            f"{row['post50']:>7.1f}/{row['post99']:<6.1f}{row['db_cpu']:>6.0f}%{row['client_cpu']:>6.0f}%  {per}"
         )
     if args.profile and args.profile.exists():
         print(f"profile of the last run's first process ({args.profile}):")
