@@ -2,7 +2,8 @@
 messages at 10/s spread over the rooms; on one web process, then on two sharing MongoDB and Redis.
 
 Usage: .venv/bin/python -m bench.user_fanout [--users 1000] [--rooms 100] [--per-user 10] [--messages 200]
-       [--processes 1,2] [--threads 1100] [--stream-seconds 300] [--profile PATH]
+       [--processes 1,2] [--threads 1100] [--stream-seconds 300] [--spread SECONDS] [--storage DIR|:memory:]
+       [--profile PATH]
 Issue 18's figure, 5,000 listeners on two processes: --users 5000 --processes 2 --threads 2700.
 The people, rooms and sessions are written straight into the database (registering 1,000 people through
 the API would spend minutes in scrypt); everything measured goes through HTTP. Prints per run: deliveries
@@ -221,6 +222,9 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the web processes (settings)")
     parser.add_argument("--spread", type=float, default=0.0, help="open the streams over at least this many seconds")
     parser.add_argument("--stream-seconds", type=int, default=300, help="STREAM_MAX_SECONDS: how long a stream lasts")
+    parser.add_argument(
+        "--storage", default=":memory:", help="SecantusDB's storage: a folder (durable, as deployed) or :memory:"
+    )
     args = parser.parse_args()
     raise_open_files_limit(args.users + 512)
     limits = {
@@ -229,7 +233,7 @@ def main() -> None:
         "STREAM_MAX_SECONDS": str(args.stream_seconds),
         **dict(pair.split("=", 1) for pair in args.env),
     }
-    mongo, redis_server = Mongo(), Redis()
+    mongo, redis_server = Mongo(args.storage), Redis()
     webs = []
     rows = []
     try:
