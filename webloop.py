@@ -85,18 +85,27 @@ class Loop:
         """Register what `obj` waits for now, as poll2 would (nothing when it waits for nothing)."""
         flags = (IN if obj.readable() else 0) | (OUT if obj.writable() and not obj.accepting else 0)
         held = self._held.get(fd)
-        if held is not None and held[0] is obj:
-            if held[1] == flags:
-                return
-            if flags:
+        if held is not None and held[0] is obj and held[1] == flags:
+            return
+        try:
+            if held is not None and held[0] is obj and flags:
                 self._epoll.modify(fd, flags)
-                self._held[fd] = (obj, flags)
-                return
-        if held is not None:  # waits for nothing now, or the fd is another socket's
+            else:
+                if held is not None:  # waits for nothing now, or the fd is another socket's
+                    self._forget(fd)
+                if flags:
+                    self._register(fd, flags)
+        except OSError:  # its socket went away meanwhile: the map says so at the next turn
             self._forget(fd)
+            return
         if flags:
-            self._epoll.register(fd, flags)
             self._held[fd] = (obj, flags)
+
+    def _register(self, fd: int, flags: int) -> None:
+        try:
+            self._epoll.register(fd, flags)
+        except FileExistsError:  # registered, and not by us: take it over
+            self._epoll.modify(fd, flags)
 
     def _forget(self, fd: int) -> None:
         self._held.pop(fd, None)

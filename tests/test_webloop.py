@@ -170,3 +170,24 @@ def test_a_wake_up_asks_only_what_changed_however_many_streams_are_open(served, 
     for sock in streams:
         sock.close()
     wait_for(lambda: app.streaming == 0)
+
+
+def test_a_socket_closed_behind_the_loops_back_does_not_stop_it():
+    left, right = socket.socketpair()
+
+    class Gone:
+        accepting = False
+        _fileno = left.fileno()
+
+        def readable(self):
+            return True
+
+        def writable(self):
+            return False
+
+    fd = left.fileno()
+    loop = webloop.Loop({fd: Gone()})
+    left.close()
+    right.close()
+    loop.turn(0.01)  # registering a closed descriptor fails: forgotten, not raised
+    assert fd not in loop._held
