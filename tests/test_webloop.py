@@ -50,7 +50,9 @@ class App:
 
 
 @pytest.fixture
-def served():
+def served(request):
+    """(app, port, loop) of a server whose idle connections close after 60 s, or after 1 s with `brief`."""
+    idle = 1 if getattr(request, "param", None) == "brief" else 60
     app, port = App(), free_port()
     server = waitress.create_server(
         app,
@@ -59,7 +61,7 @@ def served():
         threads=400,
         connection_limit=600,
         channel_request_lookahead=1,
-        channel_timeout=1,
+        channel_timeout=idle,
         cleanup_interval=1,
     )
     server.asyncore, server.channel_class = webloop.Dispatch, webloop.Channel
@@ -141,6 +143,7 @@ def test_connections_opened_and_closed_fast_reuse_descriptors_and_all_answer(ser
     wait_for(lambda: len(loop._held) <= 2)
 
 
+@pytest.mark.parametrize("served", ["brief"], indirect=True)
 def test_an_idle_connection_is_closed_by_waitress_maintenance(served):
     _, port, _ = served
     sock = request(port, "/", keep_alive=True)
