@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from store.db import WITHOUT_TERMS, atomic, now
 from store.errors import NotMember, RoomGone
+from store.timeline import head_of
 
 # The plain form `@ann@example.com` (not inside a word) and the page's form `<@ann@example.com>`.
 MENTION = re.compile(
@@ -199,13 +200,16 @@ class Attention:
         """Move a member's marker forward to `message_id` (at most the newest); the marker. RoomGone / NotMember."""
 
         def work(session):
-            view = {"seq": 1, "visibility": 1, "members": {"$elemMatch": {"$eq": user}}}
+            view = {"visibility": 1, "members": {"$elemMatch": {"$eq": user}}}
             room = self._db.rooms.find_one({"_id": roomid}, view, session=session)
             if room is None or ("members" not in room and room.get("visibility") == "private"):
                 raise RoomGone(roomid)  # private means invisible: as if it did not exist
             if "members" not in room:
                 raise NotMember(roomid)
-            target = min(message_id, room["seq"])
+            head = head_of(self._db, roomid, session)
+            if head is None:
+                raise RoomGone(roomid)
+            target = min(message_id, head["seq"])
             message = self._db.messages.find_one({"room": roomid, "id": target}, {"t": 1}, session=session)
             return self.move(session, roomid, user, target, message["t"] if message else now())
 

@@ -41,6 +41,8 @@ INDEXES = {
     # One document per (message, mentioned user): SecantusDB answers ranges of scalar indexes, not of arrays.
     "mentions": [([("u", ASC), ("t", ASC)], {}), ([("room", ASC), ("id", ASC)], {})],
     "counters": [],
+    # A room's counters, apart from its document (store/timeline.py): by room id only, so a post rewrites one entry.
+    "timelines": [],
     # The user streams' feed (store/feed.py): read by number ranges; entries and checkpoints expire.
     "feed": [([("n", ASC)], {"unique": True}), ([("expires", ASC)], {"expireAfterSeconds": 0})],
     "checkpoints": [([("expires", ASC)], {"expireAfterSeconds": 0})],

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from store.activity import public_entry
 from store.db import iso, now
+from store.timeline import head_of
 
 RANGE = 2000  # message ids per read
 ACTIVITY_RANGE = 2000  # activity ids per read
@@ -79,7 +80,7 @@ class Export:
     def messages_where(self, roomids: list[str], fields: dict, keep) -> Iterator[list[dict]]:
         """The messages in these rooms that `keep(doc)` accepts, one whole id range of a room at a time."""
         for roomid in roomids:
-            room = self._db.rooms.find_one({"_id": roomid}, {"seq": 1})
+            room = head_of(self._db, roomid)
             for low in range(1, (room or {}).get("seq", 0) + 1, RANGE):
                 docs = self._db.messages.find({"room": roomid, "id": {"$gte": low, "$lt": low + RANGE}}, fields)
                 yield sorted((d for d in docs if keep(d)), key=lambda d: d["id"])

@@ -5,7 +5,6 @@ import secrets
 from datetime import timedelta
 
 import pymongo
-from pymongo import ReturnDocument
 
 from store.db import atomic, iso, now
 from store.errors import Conflict, Forbidden, NotFound, NotMember, RoomGone, StoreError
@@ -56,13 +55,7 @@ class Invites:
                 return None
             if rate:
                 self._limiter.hit(f"invites:{actor}", *rate)
-            room = self._db.rooms.find_one_and_update(
-                {"_id": roomid, "members": actor},
-                {"$inc": {"ev": 1}},
-                projection={"seq": 1, "ev": 1},
-                return_document=ReturnDocument.AFTER,
-                session=session,
-            )
+            room = self._timeline.advance(session, roomid)  # the membership read above conflicts with a leave
             self._db.invites.insert_one(
                 {"_id": invite_id(roomid, target), "room": roomid, "user": target, "by": actor, "t": t}, session=session
             )

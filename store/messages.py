@@ -4,9 +4,9 @@ import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pymongo
-from pymongo import ReturnDocument
 
 from store.attention import Attention, deleted_update, mentioned
 from store.bus import Bus
@@ -14,7 +14,7 @@ from store.db import atomic, iso, now
 from store.errors import BadReply, Forbidden, MessageDeleted, NoMessage, NotMember, RoomGone, TooManyReactions
 from store.limits import Limiter
 from store.rooms import member_view, require_room, visible
-from store.timeline import Event, Timeline
+from store.timeline import Event, Timeline, head_of
 from store.users import DELETED_NAME
 
 
@@ -57,12 +57,13 @@ class MessageCache:
     """Recently read or posted messages of recently used rooms, in this process, kept coherent by the database.
 
     Messages change (edits, deletions, reactions), and other processes change them. Every change bumps
-    the room's `changed` counter and stamps the message with the new value (`c`) in one transaction, and
-    every read already reads the room (for membership), `changed` included. A room's entries are served
-    only when its mark has reached that value: before that, the messages changed since the mark are read
-    again (one bounded query on the `(room, c)` index) or, past CATCH_UP_MAX of them, the room is dropped.
-    An entry is replaced only by a version at least as new (by `c`), and entries read at an older room
-    state lower the mark, so no interleaving of threads can leave an old version behind a newer mark.
+    the room's `changed` counter (on its head, store/timeline.py) and stamps the message with the new value
+    (`c`) in one transaction, and every read already reads the head (for the newest id), `changed` included.
+    A room's entries are served only when its mark has reached that value: before that, the messages changed
+    since the mark are read again (one bounded query on the `(room, c)` index) or, past CATCH_UP_MAX of them,
+    the room is dropped. An entry is replaced only by a version at least as new (by `c`), and entries read at
+    an older room state lower the mark, so no interleaving of threads can leave an old version behind a newer
+    mark.
     """
 
     def __init__(self, rooms: int = 256, per_room: int = 512):
@@ -123,6 +124,7 @@ class MessageCache:
 REPLY_SNIPPET = 200  # characters of the replied-to message a reply shows
 USERS_SHOWN = 10  # users a reaction names (the first, in reaction order); `count` counts them all
 REACTIONS_MAX = 20  # distinct reactions per message
+LISTED_EVERY = timedelta(minutes=1)  # how often posts bring a room's `active` (the public list's order) up to date
 CATCH_UP_MAX = 256  # changed messages re-read to bring a cached room up to date; past that it is dropped
 STORED = {
     "_id": 0,
@@ -245,22 +247,27 @@ class Messages:
         t = now()
 
         def work(session):
-            # The sequence number and the message commit together, so ids become visible in order.
-            room = self._db.rooms.find_one_and_update(
-                {"_id": roomid} if bot is not None else {"_id": roomid, "members": user},
-                {"$inc": {"seq": 1, "ev": 1}, "$set": {"active": t, "posted": t}},
-                # The members only when the text may mention someone: a big room's list is not read per post.
-                projection={"seq": 1, "ev": 1, "changed": 1, "push": 1, **({"members": 1} if "@" in text else {})},
-                return_document=ReturnDocument.AFTER,
-                session=session,
-            )
+            # The members only when the text may mention someone: a big room's list is not read per post.
+            view = {"push": 1, "visibility": 1, "members": 1} if "@" in text else {"push": 1, **member_view(user)}
+            room = self._db.rooms.find_one({"_id": roomid}, view, session=session)
             if room is None:
-                require_room(self._db, roomid, session, user)
-                raise NotMember(roomid)
-            if reply_to is not None and not 1 <= reply_to < room["seq"]:
+                raise RoomGone(roomid)
+            if bot is None and user not in room.get("members", ()):
+                raise NotMember(roomid) if room.get("visibility", "public") == "public" else RoomGone(roomid)
+            # The sequence number and the message commit together, so ids become visible in order; a leave or
+            # a deletion committed after the read above moves the same head, so one of the two is retried.
+            head = self._timeline.advance(session, roomid, posted=t)
+            if head is None:
+                raise RoomGone(roomid)
+            if head.get("listed") is None or head["listed"] < t - LISTED_EVERY:
+                # The public rooms list orders by `active`; the room document is rewritten for it once a minute,
+                # not per post (see store/timeline.py). `joined` orders by the head's `posted`, exact.
+                self._db.rooms.update_one({"_id": roomid}, {"$set": {"active": t}}, session=session)
+                self._db.timelines.update_one({"_id": roomid}, {"$set": {"listed": t}}, session=session)
+            if reply_to is not None and not 1 <= reply_to < head["seq"]:
                 raise BadReply(reply_to)  # ids are dense and never reused: below seq means it exists
             entry = self._activity.record(user, "message", text, session=session, t=t, nudge=False, entry_id=entry_id)
-            doc = {"room": roomid, "id": room["seq"], "ev": room["ev"], "u": user, "m": text, "t": t, "act": entry}
+            doc = {"room": roomid, "id": head["seq"], "ev": head["ev"], "u": user, "m": text, "t": t, "act": entry}
             if cid is not None:
                 doc["cid"] = cid
             if bot is not None:
@@ -275,7 +282,7 @@ class Messages:
             self._db.messages.insert_one(doc, session=session)
             self._attention.mention(session, roomid, doc["id"], mentions, t)
             self._attention.posted(session, roomid, user, doc["id"], t)  # one's own message is read
-            return doc, room.get("changed", 0), room.get("push", True)
+            return doc, head.get("changed", 0), room.get("push", True)
 
         # Taken before the room's lock, so it overlaps the post ahead instead of queueing behind it (and a
         # retried transaction keeps it). A post that is then refused leaves a hole, which stats skip after a while.
@@ -410,7 +417,7 @@ class Messages:
     def _change(self, user: str, roomid: str, message_id: int, change, admin: bool = False) -> dict:
         """One change to a stored message, as one transaction that takes the room's next position.
 
-        The room's conditional update comes first: it checks membership and takes the position and
+        The room's membership read and its head's update come first: the update takes the position and
         `changed`, so concurrent changes to the room queue there (a conflicting transaction is retried
         after the first commits) and `change` reads the message as no one else can change it meanwhile.
         `change(session, room, doc, t)` -> (new doc, answer, event kind, event data), or raises
@@ -418,16 +425,13 @@ class Messages:
         t = now()
 
         def work(session):
-            room = self._db.rooms.find_one_and_update(
-                {"_id": roomid} if admin else {"_id": roomid, "members": user},
-                {"$inc": {"ev": 1, "changed": 1}},
-                projection={"seq": 1, "ev": 1, "changed": 1, "owner": 1},
-                return_document=ReturnDocument.AFTER,
-                session=session,
-            )
-            if room is None:
-                require_room(self._db, roomid, session, user)  # a private room one is not in: RoomGone
+            room = require_room(self._db, roomid, session, None if admin else user)
+            if not admin and "members" not in room:
                 raise NotMember(roomid)
+            head = self._timeline.advance(session, roomid, changed=True)
+            if head is None:
+                raise RoomGone(roomid)
+            room = {**head, "owner": room.get("owner")}
             doc = self._db.messages.find_one({"room": roomid, "id": message_id}, session=session)
             if doc is None:
                 raise NoMessage(message_id)
@@ -450,13 +454,7 @@ class Messages:
         room's `changed` moves and the messages carry it, so every process's cache reads them again."""
 
         def work(session):
-            room = self._db.rooms.find_one_and_update(
-                {"_id": roomid},
-                {"$inc": {"changed": 1}},
-                projection={"changed": 1},
-                return_document=ReturnDocument.AFTER,
-                session=session,
-            )
+            room = self._timeline.count_change(session, roomid)
             if room is not None:
                 self._db.messages.update_many(
                     {"room": roomid, "u": user}, {"$set": {"u": ghost, "c": room["changed"]}}, session=session
@@ -467,10 +465,15 @@ class Messages:
 
     def _room_state(self, user: str, roomid: str) -> tuple[int, int] | None:
         """(newest message id, changes so far) for a member, None for anyone else; RoomGone if there is no room."""
-        room = self._db.rooms.find_one({"_id": roomid}, {"seq": 1, "changed": 1, **member_view(user)})
+        room = self._db.rooms.find_one({"_id": roomid}, member_view(user))
         if not visible(room, user):  # no room, or a private one the user is not in
             raise RoomGone(roomid)
-        return (room["seq"], room.get("changed", 0)) if "members" in room else None
+        if "members" not in room:
+            return None
+        head = head_of(self._db, roomid)
+        if head is None:  # deleted since
+            raise RoomGone(roomid)
+        return head["seq"], head.get("changed", 0)
 
     def page(
         self,

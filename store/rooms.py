@@ -17,13 +17,10 @@ from store.bus import Bus
 from store.db import atomic, iso, now
 from store.errors import Conflict, Forbidden, NotFound, NotMember, RoomGone
 from store.feed import Feed
-from store.timeline import Event, Timeline
+from store.timeline import HEAD, Event, Timeline, head_of, heads_of
 
 ROOM_FIELDS = {"name": 1, "n": 1, "created": 1, "active": 1, "visibility": 1, "kind": 1, "owner": 1, "pair": 1}
-POSITION = {"seq": 1, "ev": 1}  # a room's newest message id and newest timeline position
-ENTERED = {**POSITION, "posted": 1}
-JOINED = {**ROOM_FIELDS, **POSITION, "posted": 1, "dels": 1, "ndel": 1}  # what `joined` lists a room by
-AFTER_CHANGE = {"seq": 1, "ev": 1, "members": 1, "owner": 1}
+JOINED = {**ROOM_FIELDS, "dels": 1, "ndel": 1}  # what `joined` lists a room by, with its head (store/timeline.py)
 PUBLIC = {"visibility": "public"}
 
 
@@ -75,7 +72,13 @@ class Rooms:
         self._names = names  # userids -> {userid: display name}, for the names of direct messages
 
     def migrate(self) -> None:
-        """Give rooms made before visibility, kinds and owners their defaults (idempotent)."""
+        """Give rooms made before visibility, kinds, owners and heads their defaults (idempotent)."""
+        for doc in self._db.rooms.find({"ev": {"$exists": True}}, HEAD):  # counters move to the room's head
+            head = {"seq": doc.get("seq", 0), "ev": doc["ev"], "changed": doc.get("changed", 0)}
+            if doc.get("posted"):
+                head["posted"] = doc["posted"]
+            self._db.timelines.update_one({"_id": doc["_id"]}, {"$setOnInsert": head}, upsert=True)
+            self._db.rooms.update_one({"_id": doc["_id"]}, {"$unset": dict.fromkeys(HEAD, "")})
         self._db.rooms.update_many({"visibility": {"$exists": False}}, {"$set": {"visibility": "public"}})
         self._db.rooms.update_many({"kind": {"$exists": False}}, {"$set": {"kind": "room"}})
         for doc in self._db.rooms.find({"owner": {"$exists": False}}, {"members": 1}):
@@ -95,8 +98,6 @@ class Rooms:
                 "name": name,
                 "members": [user],
                 "n": 1,
-                "seq": 0,
-                "ev": 1,
                 "created": t,
                 "active": t,
                 "visibility": visibility,
@@ -107,18 +108,15 @@ class Rooms:
             if pair is not None:
                 room["pair"], room["pairkey"] = pair, pair_key(*pair)
             self._db.rooms.insert_one(room, session=session)
+            head = self._timeline.open(session, roomid)
             listed = public_room(room)
             self._activity.record(user, "create", roomid, session=session, t=t)
-            events = [self._timeline.record(session, roomid, room, "enter", user, t)]
+            events = [self._timeline.record(session, roomid, head, "enter", user, t)]
             for other in members[1:]:
-                room = self._db.rooms.find_one_and_update(
-                    {"_id": roomid},
-                    {"$push": {"members": other}, "$inc": {"n": 1, "ev": 1}},
-                    projection=POSITION,
-                    return_document=ReturnDocument.AFTER,
-                    session=session,
-                )
-                events.append(self._timeline.record(session, roomid, room, "enter", other, t))
+                joined = {"$push": {"members": other}, "$inc": {"n": 1}}
+                self._db.rooms.update_one({"_id": roomid}, joined, session=session)
+                head = self._timeline.advance(session, roomid)
+                events.append(self._timeline.record(session, roomid, head, "enter", other, t))
             return events, (self._feed.record(session, "room", listed) if visibility == "public" else None)
 
         events, listed = atomic(self._db, work)
@@ -171,17 +169,16 @@ class Rooms:
                     raise RoomGone(roomid)
             else:
                 self._db.invites.delete_one({"_id": invite_id(roomid, user)}, session=session)
-            joined = self._db.rooms.find_one_and_update(
+            self._db.rooms.update_one(
                 {"_id": roomid, "members": {"$ne": user}},
-                {"$push": {"members": user}, "$inc": {"n": 1, "ev": 1}, "$set": {"active": t}},
-                projection=ENTERED,
-                return_document=ReturnDocument.AFTER,
+                {"$push": {"members": user}, "$inc": {"n": 1}, "$set": {"active": t}},
                 session=session,
             )
+            head = self._timeline.advance(session, roomid)
             self._activity.record(user, "enter", roomid, session=session, t=t)
             # What came before is not news: the marker starts at the newest message.
-            self._attention.move(session, roomid, user, joined["seq"], joined.get("posted") or t)
-            return self._timeline.record(session, roomid, joined, "enter", user, t)
+            self._attention.move(session, roomid, user, head["seq"], head.get("posted") or t)
+            return self._timeline.record(session, roomid, head, "enter", user, t)
 
         event = atomic(self._db, work)
         if event:
@@ -222,8 +219,8 @@ class Rooms:
             # Either others stay (pull), or the user is the last member (delete): exactly one can match.
             left = self._db.rooms.find_one_and_update(
                 {"_id": roomid, "members": user, "n": {"$gt": 1}, **guard},
-                {"$pull": {"members": user}, "$inc": {"n": -1, "ev": 1}, "$set": {"active": t}},
-                projection=AFTER_CHANGE,
+                {"$pull": {"members": user}, "$inc": {"n": -1}, "$set": {"active": t}},
+                projection={"members": 1, "owner": 1},
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
@@ -234,11 +231,13 @@ class Rooms:
                     data["owner"] = left["members"][0]
                 self._activity.record(user, "leave", roomid, session=session, t=t)
                 self._attention.forget(session, roomid, user)
-                return self._timeline.record(session, roomid, left, kind, actor, t, data)
+                head = self._timeline.advance(session, roomid)
+                return self._timeline.record(session, roomid, head, kind, actor, t, data)
             deleted = kind == "leave" and self._db.rooms.find_one_and_delete(
                 {"_id": roomid, "members": user, "n": 1}, projection={"visibility": 1}, session=session
             )
             if deleted:
+                self._timeline.close(session, roomid)
                 self._activity.record(user, "leave", roomid, session=session, t=t)
                 self._activity.record(user, "delete", roomid, session=session, t=t)
                 return self._unlisted(session, deleted)
@@ -265,6 +264,7 @@ class Rooms:
             deleted = self._db.rooms.find_one_and_delete({"_id": roomid}, projection={"visibility": 1}, session=session)
             if not deleted:
                 raise RoomGone(roomid)
+            self._timeline.close(session, roomid)
             self._activity.record(actor, "delete", roomid, session=session, t=t)
             return self._unlisted(session, deleted)
 
@@ -307,8 +307,8 @@ class Rooms:
         def work(session):
             changed = self._db.rooms.find_one_and_update(
                 {"_id": roomid, **guard},
-                {"$set": {**changes, "active": t}, "$inc": {"ev": 1}},
-                projection={**POSITION, **ROOM_FIELDS},
+                {"$set": {**changes, "active": t}},
+                projection=ROOM_FIELDS,
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
@@ -317,7 +317,8 @@ class Rooms:
                 if not admin and now_room.get("owner") != actor:
                     raise Forbidden(roomid)  # ownership went elsewhere meanwhile
                 raise NotFound(changes.get("owner"))  # the new owner is not a member
-            event = self._timeline.record(session, roomid, changed, "updated", actor, t, changes)
+            head = self._timeline.advance(session, roomid)
+            event = self._timeline.record(session, roomid, head, "updated", actor, t, changes)
             # People outside the room see the public list change: the room shows, is renamed, or leaves it.
             listed, shown = None, changed.get("visibility", "public") == "public"
             if shown and ("name" in changes or "visibility" in changes):
@@ -334,7 +335,7 @@ class Rooms:
 
     def typing(self, user: str, roomid: str, name: str) -> None:
         """Tell the room's streams the user is typing: never stored. RoomGone / NotMember."""
-        if self.position_for(user, roomid) is None:
+        if "members" not in self.visible_to(user, roomid):
             raise NotMember(roomid)
         self._bus.publish(roomid, Event("typing", {"u": user, "name": name}, None, None))
 
@@ -358,10 +359,12 @@ class Rooms:
     def position_for(self, user: str, roomid: str) -> tuple[int, int] | None:
         """(newest message id, newest position) for a member, None for a non-member of a public room;
         RoomGone if there is no room or it is private to others."""
-        room = self._db.rooms.find_one({"_id": roomid}, {**POSITION, **member_view(user)})
-        if not visible(room, user):
+        if "members" not in self.visible_to(user, roomid):
+            return None
+        head = head_of(self._db, roomid)
+        if head is None:  # deleted since
             raise RoomGone(roomid)
-        return (room["seq"], room["ev"]) if "members" in room else None
+        return head["seq"], head["ev"]
 
     def joined(self, user: str, roomid: str | None = None, docs: list[dict] | None = None) -> list[dict]:
         """The user's rooms and direct messages (or just `roomid`, when they are in it; or the user's room
@@ -369,8 +372,8 @@ class Rooms:
         the user; a DM is named for the other person."""
         if docs is None:
             query = {"members": user} if roomid is None else {"_id": roomid, "members": user}
-            docs = list(self._db.rooms.find(query, JOINED))
-        docs = sorted(docs, key=lambda d: d["active"], reverse=True)
+            docs = self._headed(list(self._db.rooms.find(query, JOINED)))
+        docs = sorted(docs, key=lambda d: max(d["active"], d.get("posted") or d["active"]), reverse=True)
         others = {self._other(d, user) for d in docs if d.get("kind") == "dm"}
         names = self._names(others) if others and self._names else {}
         counts = self._attention.counts(user, docs)
@@ -389,25 +392,25 @@ class Rooms:
         return {doc["_id"] for doc in self._db.rooms.find({"members": user}, {"_id": 1})}
 
     def positions_of(self, user: str) -> dict[str, int]:
-        """roomid -> newest timeline position, for each of the user's rooms now (one query)."""
-        return {doc["_id"]: doc["ev"] for doc in self._db.rooms.find({"members": user}, {"ev": 1})}
+        """roomid -> newest timeline position, for each of the user's rooms now (their ids, then their heads)."""
+        return self.positions(list(self.ids_of(user)))
 
     def positions(self, roomids: list[str]) -> dict[str, int]:
-        """roomid -> newest timeline position, for those of the rooms that exist (reads of 50 ids: `$in` grows
-        worse than linearly on SecantusDB)."""
-        found = {}
-        for i in range(0, len(roomids), 50):
-            found.update(
-                {d["_id"]: d["ev"] for d in self._db.rooms.find({"_id": {"$in": roomids[i : i + 50]}}, {"ev": 1})}
-            )
-        return found
+        """roomid -> newest timeline position, for those of the rooms that exist."""
+        return {roomid: head["ev"] for roomid, head in heads_of(self._db, roomids).items()}
 
     def following(self, user: str) -> tuple[dict[str, int], set[str], list[dict]]:
         """(roomid -> newest position, everyone who shares a room with the user (the user included), the room
-        documents for `joined`): one query, so a stream's start reads the user's rooms once."""
+        documents for `joined`): the user's rooms read once and their heads once, for a stream's start."""
         docs = list(self._db.rooms.find({"members": user}, {**JOINED, "members": 1}))
         people = {user}.union(*(doc.pop("members") for doc in docs))
+        docs = self._headed(docs)
         return {doc["_id"]: doc["ev"] for doc in docs}, people, docs
+
+    def _headed(self, docs: list[dict]) -> list[dict]:
+        """Room documents with their heads' counters (`seq`, `ev`, `posted`); a room deleted meanwhile left out."""
+        heads = heads_of(self._db, [doc["_id"] for doc in docs])
+        return [{**doc, **heads[doc["_id"]]} for doc in docs if doc["_id"] in heads]
 
     @staticmethod
     def _other(doc: dict, user: str) -> str:

@@ -383,7 +383,7 @@ def test_export_streams_in_bounded_chunks(wsgi_app, new_user):
     store.db.messages.insert_many(
         [{"room": roomid, "id": i, "ev": i + 1, "u": ann.user, "m": f"m{i}", "t": t} for i in range(1, 5001)]
     )
-    store.db.rooms.update_one({"_id": roomid}, {"$set": {"seq": 5000}})
+    store.db.timelines.update_one({"_id": roomid}, {"$set": {"seq": 5000}})
     chunks = list(store.export.chunks(ann.user))
     assert len(chunks) >= 5000 // RANGE + 4
     assert max(len(c) for c in chunks) < RANGE * 100

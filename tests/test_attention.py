@@ -146,7 +146,7 @@ def test_unread_stays_exact_past_the_deletions_a_room_keeps(new_user, settings):
         for i in range(1, total + 1)
     ]
     db.messages.insert_many(docs)
-    db.rooms.update_one({"_id": roomid}, {"$set": {"seq": total, "ev": 2 + total}})
+    db.timelines.update_one({"_id": roomid}, {"$set": {"seq": total, "ev": 2 + total}})
     for message_id in range(1, total + 1, 2):  # every other one deleted
         db.messages.update_one({"room": roomid, "id": message_id}, {"$set": {"deleted": True}})
         db.rooms.update_one({"_id": roomid}, deleted_update(message_id))

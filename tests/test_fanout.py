@@ -71,6 +71,6 @@ def test_a_room_deleted_unheard_and_the_feed_are_checked_and_user_channels_are_n
 def test_the_check_reads_the_database_once_per_fifty_rooms(store, commands):
     rooms = [store.rooms.create("ann@example.com", f"room {i}") for i in range(120)]
     listeners = [store.fanout.listen(roomid, FEED) for roomid in rooms]
-    assert commands.during(store.fanout.check) == [("find", "rooms")] * 3 + [("find", "counters")]
+    assert commands.during(store.fanout.check) == [("find", "timelines")] * 3 + [("find", "counters")]
     for listener in listeners:
         listener.close()

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import webtest
 
-from tests.helpers import act, create
+from tests.helpers import PASSWORD, act, create
 
 
 def test_create_enter_leave_and_delete(new_user):
@@ -195,3 +195,28 @@ def test_a_malformed_json_body_is_the_text_400_too(new_user, body):
 @pytest.mark.parametrize("userid", ["%0A", "a%0Ab@example.com", "%20"])
 def test_a_userid_with_control_characters_is_400_not_404(new_user, userid):
     assert new_user().get(f"/v1/room/{userid}", status=400).json is None
+
+
+def test_rooms_stored_with_their_counters_get_a_head_at_start(make_app, settings, new_user):
+    """Rooms from before heads (store/timeline.py) kept `seq`, `ev`, `changed` and `posted` on the room document:
+    the next start moves them to the room's head, once, and the room goes on where it was."""
+    ann = new_user()
+    roomid = create(ann, "old")
+    for text in ("one", "two"):
+        ann.post_json(f"/v1/logs/{roomid}", {"m": text}, status=201)
+    db = ann.app.config["chat.store"].db
+    head = db.timelines.find_one_and_delete({"_id": roomid})
+    db.rooms.update_one({"_id": roomid}, {"$set": {k: head[k] for k in ("seq", "ev", "changed", "posted")}})
+    for _ in range(2):  # two processes starting: the second finds nothing to move
+        restarted = webtest.TestApp(make_app(settings))
+    restarted.post_json("/auth/login", {"username": ann.user, "password": PASSWORD}, status=200)
+    assert {k: v for k, v in db.timelines.find_one({"_id": roomid}).items() if k != "posted"} == {
+        "_id": roomid,
+        "seq": 2,
+        "ev": head["ev"],
+        "changed": head["changed"],
+    }
+    assert not {"seq", "ev", "changed", "posted"} & db.rooms.find_one({"_id": roomid}).keys()
+    assert restarted.post_json(f"/v1/logs/{roomid}", {"m": "three"}, status=201).json["id"] == 3
+    assert [m["m"] for m in restarted.get(f"/v1/logs/{roomid}").json["logs"]] == ["one", "two", "three"]
+    assert db.messages.find_one({"room": roomid, "id": 3})["ev"] == head["ev"] + 1

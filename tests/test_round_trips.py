@@ -43,20 +43,21 @@ def trusted_cache(app) -> None:
 
 
 # A post: the activity id (a counter outside the transaction, so posts never conflict on it; taken before the
-# room's lock), the room's next id (and membership), the activity entry, the message with its search terms
+# room's lock), the room (membership), its head's next id (store/timeline.py), the activity entry, the message with its search terms
 # (store/search.py keeps them on the message), the poster's read marker, the commit. A word the process has
 # not seen in the vocabulary adds one insert into `words` (outside the transaction), and at most once a second
 # the vocabulary's generation is read (`find counters`): neither comes with words it knows, as here.
 POST = [
     ("findAndModify", "counters"),
-    ("findAndModify", "rooms"),
+    ("find", "rooms"),
+    ("findAndModify", "timelines"),
     ("insert", "activity"),
     ("insert", "messages"),
     ("update", "reads"),
     ("commitTransaction", None),
 ]
-# A page the process has read before: the room (membership, newest id, changes), nothing else.
-GET = [("find", "rooms")]
+# A page the process has read before: the room (membership), its head (newest id, changes), nothing else.
+GET = [("find", "rooms"), ("find", "timelines")]
 
 
 def test_round_trips_of_a_post_and_of_a_page(counted):
@@ -130,7 +131,9 @@ def test_round_trips_of_a_user_stream_start(counted):
     listed = [("find", "counters"), ("find", "rooms")]  # Rooms.recent: the first room's time, one slice
     opening = [
         ("find", "rooms"),
+        ("find", "timelines"),  # their heads
         ("find", "rooms"),  # their positions again, once it listens to them
+        ("find", "timelines"),
         ("find", "counters"),
         ("insert", "checkpoints"),
         ("find", "users"),
@@ -147,6 +150,7 @@ def test_round_trips_of_a_user_stream_start(counted):
         [
             ("find", "checkpoints"),
             ("find", "rooms"),
+            ("find", "timelines"),
             ("find", "counters"),
             ("find", "users"),
             ("find", "reads"),

@@ -267,3 +267,34 @@ def test_a_reaction_or_a_reply_racing_a_deletion(webs, room, db):
             assert reacted[1] == {"error": "the message was deleted"}
         reply = ann.call(webs[0], "get", f"/v1/logs/{roomid}?after={replied[1]['id'] - 1}&limit=1")["logs"][0]
         assert reply["reply_to"] == {"id": number, "u": ann.user, "deleted": True}
+
+
+def test_posts_racing_their_authors_leave_all_come_before_it(webs, room, db):
+    """A post reads the membership, then takes its id from the room's head; a leave moves the same head. Posts
+    from both processes while the author leaves: every stored one is before the leave in the timeline, and
+    every one refused is refused as from a non-member."""
+    ann, bob, roomid = room
+    left = threading.Event()
+
+    def post(web):
+        answers = []
+        while (not answers or answers[-1] == 201) and len(answers) < 300:
+            answers.append(call(bob, web, "post", f"/v1/logs/{roomid}", {"m": "still here?"}, (201, 403))[0])
+            if left.is_set() and answers[-1] == 201:
+                answers.append(call(bob, web, "post", f"/v1/logs/{roomid}", {"m": "after"}, (201, 403))[0])
+        return answers
+
+    def leave():
+        ann.say(webs[0], roomid, "go on")  # the posters are under way
+        call(bob, webs[1], "post", "/v1/room", {"userid": bob.user, "action": "leave", "roomid": roomid})
+        left.set()
+
+    for _ in range(3):
+        answers = at_once(*[lambda i=i: post(webs[i % 2]) for i in range(4)], leave)[:4]
+        assert all(a[-1] == 403 and set(a[:-1]) <= {201} for a in answers)
+        gone = max(d["ev"] for d in db.events.find({"room": roomid, "kind": "leave", "d.u": bob.user}))
+        stored = [d["ev"] for d in db.messages.find({"room": roomid, "u": bob.user})]
+        assert stored and max(stored) < gone
+        bob.act(webs[0], "enter", roomid)
+        db.messages.delete_many({"room": roomid, "u": bob.user})
+        left.clear()
