@@ -20,7 +20,7 @@ from store.messages import Messages, render_messages
 from store.presence import MemoryPresence, Presence, RedisPresence
 from store.push import Subscriptions
 from store.resets import Resets
-from store.rooms import Listing, Rooms
+from store.rooms import Listing, MemberViews, Rooms
 from store.search import Search
 from store.sessions import SessionCache, Sessions
 from store.stats import Stats
@@ -71,12 +71,23 @@ class Store:
         self.timeline = Timeline(self.db, functools.partial(render_messages, self.db))
         self.attention = Attention(self.db)
         self.search = Search(self.db)
-        self.rooms = Rooms(self.db, self.activity, self.bus, self.timeline, self.attention, self.feed, self.users.names)
+        self.views = MemberViews(self.db)
+        self.rooms = Rooms(
+            self.db, self.activity, self.bus, self.timeline, self.attention, self.feed, self.views, self.users.names
+        )
         self.listing = Listing(self.rooms)
         self.invites = Invites(self.db, self.rooms, self.timeline, self.bus, self.limiter, self.feed)
         self.presence: Presence = RedisPresence(self.redis, heartbeat_seconds) if self.redis else MemoryPresence()
         self.messages = Messages(
-            self.db, self.activity, self.bus, self.limiter, self.timeline, self.attention, self.search, on_message
+            self.db,
+            self.activity,
+            self.bus,
+            self.limiter,
+            self.timeline,
+            self.attention,
+            self.views,
+            self.search,
+            on_message,
         )
         self.push = Subscriptions(self.db)
         self.stats = Stats(self.db)

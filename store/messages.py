@@ -13,7 +13,7 @@ from store.bus import Bus
 from store.db import atomic, iso, now
 from store.errors import BadReply, Forbidden, MessageDeleted, NoMessage, NotMember, RoomGone, TooManyReactions
 from store.limits import Limiter
-from store.rooms import member_view, require_room, visible
+from store.rooms import MemberViews, require_room, visible
 from store.timeline import Event, Timeline, head_of
 from store.users import DELETED_NAME
 
@@ -210,10 +210,12 @@ class Messages:
         limiter: Limiter,
         timeline: Timeline,
         attention: Attention,
+        views: MemberViews,
         search=None,
         on_message=None,
     ):
         self._attention = attention
+        self._views = views
         self._search = search
         self._on_message = on_message  # (roomid, id) after a new message commits: the push nudge
         self._db = db
@@ -247,18 +249,21 @@ class Messages:
         t = now()
 
         def work(session):
-            # The members only when the text may mention someone: a big room's list is not read per post.
-            view = {"push": 1, "visibility": 1, "members": 1} if "@" in text else {"push": 1, **member_view(user)}
-            room = self._db.rooms.find_one({"_id": roomid}, view, session=session)
+            # The sequence number and the message commit together, so ids become visible in order. The head
+            # comes first: a leave or a deletion after this transaction's snapshot moves the same head, so the
+            # membership it checks below (from this process's member views at the head's membership number)
+            # cannot change under it; a refused post aborts, taking no id.
+            head = self._timeline.advance(session, roomid, posted=t)
+            if head is None:
+                raise RoomGone(roomid)
+            if "@" in text:  # the members only when the text may mention someone: not read per post
+                room = self._db.rooms.find_one({"_id": roomid}, {"visibility": 1, "members": 1}, session=session)
+            else:
+                room = self._views.of(user, roomid, head, session)
             if room is None:
                 raise RoomGone(roomid)
             if bot is None and user not in room.get("members", ()):
                 raise NotMember(roomid) if room.get("visibility", "public") == "public" else RoomGone(roomid)
-            # The sequence number and the message commit together, so ids become visible in order; a leave or
-            # a deletion committed after the read above moves the same head, so one of the two is retried.
-            head = self._timeline.advance(session, roomid, posted=t)
-            if head is None:
-                raise RoomGone(roomid)
             if head.get("listed") is None or head["listed"] < t - LISTED_EVERY:
                 # The public rooms list orders by `active`; the room document is rewritten for it once a minute,
                 # not per post (see store/timeline.py). `joined` orders by the head's `posted`, exact.
@@ -282,7 +287,7 @@ class Messages:
             self._db.messages.insert_one(doc, session=session)
             self._attention.mention(session, roomid, doc["id"], mentions, t)
             self._attention.posted(session, roomid, user, doc["id"], t)  # one's own message is read
-            return doc, head.get("changed", 0), room.get("push", True)
+            return doc, head.get("changed", 0), head.get("push", True)
 
         # Taken before the room's lock, so it overlaps the post ahead instead of queueing behind it (and a
         # retried transaction keeps it). A post that is then refused leaves a hole, which stats skip after a while.
@@ -464,16 +469,13 @@ class Messages:
             atomic(self._db, work)
 
     def _room_state(self, user: str, roomid: str) -> tuple[int, int] | None:
-        """(newest message id, changes so far) for a member, None for anyone else; RoomGone if there is no room."""
-        room = self._db.rooms.find_one({"_id": roomid}, member_view(user))
+        """(newest message id, changes so far) for a member, None for anyone else; RoomGone if there is no room.
+        One read of the head, and of the room only when this process has no member view at its membership number."""
+        head = head_of(self._db, roomid)
+        room = self._views.of(user, roomid, head) if head is not None else None
         if not visible(room, user):  # no room, or a private one the user is not in
             raise RoomGone(roomid)
-        if "members" not in room:
-            return None
-        head = head_of(self._db, roomid)
-        if head is None:  # deleted since
-            raise RoomGone(roomid)
-        return head["seq"], head.get("changed", 0)
+        return (head["seq"], head.get("changed", 0)) if "members" in room else None
 
     def page(
         self,

@@ -75,7 +75,9 @@ class Subscriptions:
             return_document=ReturnDocument.BEFORE,
         )
         # After it is stored: a post in these rooms queues its push task from now on (see Rooms.note_push).
-        self._db.rooms.update_many({"members": user, "push": False}, {"$set": {"push": True}})
+        rooms = [doc["_id"] for doc in self._db.rooms.find({"members": user}, {"_id": 1})]
+        for i in range(0, len(rooms), 50):  # `$in` grows worse than linearly on SecantusDB
+            self._db.timelines.update_many({"_id": {"$in": rooms[i : i + 50]}, "push": False}, {"$set": {"push": True}})
         return before is None or before["u"] != user
 
     def delete(self, user: str, endpoint: str) -> None:

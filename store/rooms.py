@@ -7,6 +7,7 @@ write here raises RoomGone for them, exactly as for a room that does not exist.
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from datetime import timedelta
 
 import pymongo
@@ -42,6 +43,47 @@ def require_room(db, roomid: str, session=None, user: str | None = None) -> dict
     return doc
 
 
+class MemberViews:
+    """What `member_view` reads of a room for a user, kept per process for the requests that need no more
+    (a page, a post, a stream's start, typing) and served only at the membership number it was read at.
+
+    Coherent across processes by construction. Every change to what a member view holds (the members, the
+    visibility, the owner; kind and pair never change) moves the room's membership number (`mev` on its head,
+    store/timeline.py) in the change's own transaction, and the head goes with the room. A caller reads the
+    head first and passes it; a view is kept with the number of the head read before it, so it holds that
+    state or a later one: a later one only when a change committed after that head read, i.e. concurrently
+    with the request, which may be ordered either way; and no head read after that change commits shows the
+    old number again. Inside a transaction (a post) the head's update comes first: a change after its
+    snapshot moves the same head, so the transaction conflicts and is retried with a fresh head.
+    """
+
+    MAX = 10_000  # (room, user) views kept, least recently used dropped
+
+    def __init__(self, db):
+        self._db = db
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[str, str], tuple[int, dict]] = OrderedDict()
+
+    def of(self, user: str, roomid: str, head: dict, session=None) -> dict | None:
+        """The room's member view for `user` as of `head` (just read or updated by the caller); None if it is gone."""
+        key, number = (roomid, user), head.get("mev")  # a head from before membership numbers: never kept
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == number:
+                self._kept.move_to_end(key)
+                return kept[1]
+        doc = self._db.rooms.find_one({"_id": roomid}, member_view(user), session=session)
+        if doc is not None and number is not None:
+            with self._lock:
+                kept = self._kept.get(key)
+                if kept is None or kept[0] <= number:
+                    self._kept[key] = (number, doc)
+                    self._kept.move_to_end(key)
+                    while len(self._kept) > self.MAX:
+                        self._kept.popitem(last=False)
+        return doc
+
+
 def pair_key(first: str, second: str) -> str:
     """The one key of a pair of users, whoever starts the conversation."""
     return "\n".join(sorted((first, second)))
@@ -62,8 +104,19 @@ def public_room(doc: dict) -> dict:
 class Rooms:
     """Every transition is one conditional update inside a transaction with its activity entry and event."""
 
-    def __init__(self, db, activity, bus: Bus, timeline: Timeline, attention: Attention, feed: Feed, names=None):
+    def __init__(
+        self,
+        db,
+        activity,
+        bus: Bus,
+        timeline: Timeline,
+        attention: Attention,
+        feed: Feed,
+        views: MemberViews,
+        names=None,
+    ):
         self._attention = attention
+        self._views = views
         self._feed = feed
         self._db = db
         self._activity = activity
@@ -74,9 +127,10 @@ class Rooms:
     def migrate(self) -> None:
         """Give rooms made before visibility, kinds, owners and heads their defaults (idempotent)."""
         for doc in self._db.rooms.find({"ev": {"$exists": True}}, HEAD):  # counters move to the room's head
-            head = {"seq": doc.get("seq", 0), "ev": doc["ev"], "changed": doc.get("changed", 0)}
-            if doc.get("posted"):
-                head["posted"] = doc["posted"]
+            head = {"seq": doc.get("seq", 0), "ev": doc["ev"], "changed": doc.get("changed", 0), "mev": doc["ev"]}
+            for field in ("posted", "push"):  # a room without `push` is from before it: always push (note_push)
+                if field in doc:
+                    head[field] = doc[field]
             self._db.timelines.update_one({"_id": doc["_id"]}, {"$setOnInsert": head}, upsert=True)
             self._db.rooms.update_one({"_id": doc["_id"]}, {"$unset": dict.fromkeys(HEAD, "")})
         self._db.rooms.update_many({"visibility": {"$exists": False}}, {"$set": {"visibility": "public"}})
@@ -84,6 +138,7 @@ class Rooms:
         for doc in self._db.rooms.find({"owner": {"$exists": False}}, {"members": 1}):
             owner = doc["members"][0] if doc.get("members") else None
             self._db.rooms.update_one({"_id": doc["_id"], "owner": {"$exists": False}}, {"$set": {"owner": owner}})
+            self._db.timelines.update_one({"_id": doc["_id"]}, {"$inc": {"mev": 1}})  # member views hold the owner
 
     def create(self, user: str, name: str, visibility: str = "public") -> str:
         """Create a room with the user as its only member and owner; return its id."""
@@ -103,7 +158,6 @@ class Rooms:
                 "visibility": visibility,
                 "kind": kind,
                 "owner": user,
-                "push": False,  # until a member has a push subscription: see note_push
             }
             if pair is not None:
                 room["pair"], room["pairkey"] = pair, pair_key(*pair)
@@ -115,7 +169,7 @@ class Rooms:
             for other in members[1:]:
                 joined = {"$push": {"members": other}, "$inc": {"n": 1}}
                 self._db.rooms.update_one({"_id": roomid}, joined, session=session)
-                head = self._timeline.advance(session, roomid)
+                head = self._timeline.advance(session, roomid, membership=True)
                 events.append(self._timeline.record(session, roomid, head, "enter", other, t))
             return events, (self._feed.record(session, "room", listed) if visibility == "public" else None)
 
@@ -174,7 +228,7 @@ class Rooms:
                 {"$push": {"members": user}, "$inc": {"n": 1}, "$set": {"active": t}},
                 session=session,
             )
-            head = self._timeline.advance(session, roomid)
+            head = self._timeline.advance(session, roomid, membership=True)
             self._activity.record(user, "enter", roomid, session=session, t=t)
             # What came before is not news: the marker starts at the newest message.
             self._attention.move(session, roomid, user, head["seq"], head.get("posted") or t)
@@ -190,13 +244,13 @@ class Rooms:
     def note_push(self, roomid: str, joined: list[str]) -> None:
         """After members joined (committed): flag the room if one of them has a push subscription.
 
-        `push` on a room means "a member may have a push subscription": a post queues its push task only
+        `push` on a room's head means "a member may have a push subscription": a post queues its push task only
         then. A subscription flags its user's rooms after it is stored (store/push.py), and a join reads the
         subscriptions after the membership is stored, so of a join and a subscription at the same moment at
         least one sees the other. The flag is never cleared (too many flags cost a task, too few a notification);
         rooms from before it have none and always queue the task."""
         if self._db.push.find_one({"u": {"$in": joined}}, {"_id": 1}) is not None:
-            self._db.rooms.update_one({"_id": roomid, "push": False}, {"$set": {"push": True}})
+            self._db.timelines.update_one({"_id": roomid, "push": False}, {"$set": {"push": True}})
 
     def leave(self, user: str, roomid: str) -> bool:
         """Take the user out; return True when that deleted the room. RoomGone / NotMember otherwise."""
@@ -231,7 +285,7 @@ class Rooms:
                     data["owner"] = left["members"][0]
                 self._activity.record(user, "leave", roomid, session=session, t=t)
                 self._attention.forget(session, roomid, user)
-                head = self._timeline.advance(session, roomid)
+                head = self._timeline.advance(session, roomid, membership=True)
                 return self._timeline.record(session, roomid, head, kind, actor, t, data)
             deleted = kind == "leave" and self._db.rooms.find_one_and_delete(
                 {"_id": roomid, "members": user, "n": 1}, projection={"visibility": 1}, session=session
@@ -317,7 +371,7 @@ class Rooms:
                 if not admin and now_room.get("owner") != actor:
                     raise Forbidden(roomid)  # ownership went elsewhere meanwhile
                 raise NotFound(changes.get("owner"))  # the new owner is not a member
-            head = self._timeline.advance(session, roomid)
+            head = self._timeline.advance(session, roomid, membership=True)  # visibility or owner may have changed
             event = self._timeline.record(session, roomid, head, "updated", actor, t, changes)
             # People outside the room see the public list change: the room shows, is renamed, or leaves it.
             listed, shown = None, changed.get("visibility", "public") == "public"
@@ -335,7 +389,7 @@ class Rooms:
 
     def typing(self, user: str, roomid: str, name: str) -> None:
         """Tell the room's streams the user is typing: never stored. RoomGone / NotMember."""
-        if "members" not in self.visible_to(user, roomid):
+        if self.position_for(user, roomid) is None:
             raise NotMember(roomid)
         self._bus.publish(roomid, Event("typing", {"u": user, "name": name}, None, None))
 
@@ -358,13 +412,13 @@ class Rooms:
 
     def position_for(self, user: str, roomid: str) -> tuple[int, int] | None:
         """(newest message id, newest position) for a member, None for a non-member of a public room;
-        RoomGone if there is no room or it is private to others."""
-        if "members" not in self.visible_to(user, roomid):
-            return None
+        RoomGone if there is no room or it is private to others. One read of the head, and of the room only when
+        this process has no member view at its membership number."""
         head = head_of(self._db, roomid)
-        if head is None:  # deleted since
+        room = self._views.of(user, roomid, head) if head is not None else None
+        if not visible(room, user):
             raise RoomGone(roomid)
-        return head["seq"], head["ev"]
+        return (head["seq"], head["ev"]) if "members" in room else None
 
     def joined(self, user: str, roomid: str | None = None, docs: list[dict] | None = None) -> list[dict]:
         """The user's rooms and direct messages (or just `roomid`, when they are in it; or the user's room

@@ -1,17 +1,18 @@
 """A room's timeline: every change to a room is an event at the room's next position, in one order.
 
 A room's counters live in their own small document, its head in `timelines` (by room id): positions
-(`ev`) beside message numbers (`seq`), changes to stored messages (`changed`), the newest message's
-time (`posted`). Apart from the room document, because a post moves them: SecantusDB rewrites every
-index entry of a document it updates, and the room's `members` index holds one entry per member (a
-post into a 500-member room cost the database 22 ms, 3 ms with the head apart: bench/room_update.py).
-The transaction that makes a change reads whether it is allowed and then takes the next position from
-the head, so positions commit in order and are dense; anything that would make the change disallowed
-(a leave, a deletion) also moves or removes the head, so the two conflict and one of them is retried.
-A message carries its position; every other
-event is a document in `events`. Both are kept as long as the room exists, so a resume point
-never expires. A resume point names a position: `<message id>` for a message event (the seed's SSE
-id), `<message id>.<position>` for any other event and for the start of a stream.
+(`ev`) beside message numbers (`seq`), changes to stored messages (`changed`), the newest message's time
+(`posted`), changes to who is in the room and how it is seen (`mev`, for store/rooms.py MemberViews), and
+whether a member may have a push subscription (`push`). Apart from the room document, because a post moves
+them: SecantusDB rewrites every index entry of a document it updates, and the room's `members` index holds
+one entry per member (a post into a 500-member room cost the database 22 ms, 3 ms with the head apart:
+bench/room_update.py). The transaction that makes a change takes the next position from the head and checks
+the change is allowed, so positions commit in order and are dense; anything that would make the change
+disallowed (a leave, a deletion) also moves or removes the head, so the two conflict and one of them is
+retried. A message carries its position; every other event is a document in `events`. Both are kept as
+long as the room exists, so a resume point never expires. A resume point names a position: `<message id>`
+for a message event (the seed's SSE id), `<message id>.<position>` for any other event and for the start of
+a stream.
 """
 
 import re
@@ -51,7 +52,7 @@ def parse_token(text: str) -> tuple[int, int | None] | None:
     return int(match.group(1)), (int(match.group(2)) if match.group(2) is not None else None)
 
 
-HEAD = {"seq": 1, "ev": 1, "changed": 1, "posted": 1, "listed": 1}
+HEAD = {"seq": 1, "ev": 1, "changed": 1, "posted": 1, "listed": 1, "mev": 1, "push": 1}
 
 
 def head_of(db, roomid: str, session=None) -> dict | None:
@@ -77,15 +78,20 @@ class Timeline:
 
     def open(self, session, roomid: str) -> dict:
         """A new room's head, inside its creation: no message yet, and position 1 for its creator's entering."""
-        head = {"_id": roomid, "seq": 0, "ev": 1, "changed": 0}
+        head = {"_id": roomid, "seq": 0, "ev": 1, "changed": 0, "mev": 1, "push": False}
         self._db.timelines.insert_one(head, session=session)
         return head
 
-    def advance(self, session, roomid: str, posted=None, changed: bool = False) -> dict | None:
-        """Take the room's next position (and its next message id when a message is `posted` at that time, or
-        its next change number when a stored message `changed`) inside the change's transaction; the head
-        after, or None when the room is gone."""
+    def advance(
+        self, session, roomid: str, posted=None, changed: bool = False, membership: bool = False
+    ) -> dict | None:
+        """Take the room's next position (and its next message id when a message is `posted` at that time, its
+        next change number when a stored message `changed`, its next membership number when its `membership`,
+        visibility or owner changed) inside the change's transaction; the head after, or None when the room
+        is gone."""
         inc = {"ev": 1, **({"seq": 1} if posted is not None else {}), **({"changed": 1} if changed else {})}
+        if membership:
+            inc["mev"] = 1
         update = {"$inc": inc, **({"$set": {"posted": posted}} if posted is not None else {})}
         return self._db.timelines.find_one_and_update(
             {"_id": roomid}, update, projection=HEAD, return_document=ReturnDocument.AFTER, session=session

@@ -43,21 +43,21 @@ def trusted_cache(app) -> None:
 
 
 # A post: the activity id (a counter outside the transaction, so posts never conflict on it; taken before the
-# room's lock), the room (membership), its head's next id (store/timeline.py), the activity entry, the message with its search terms
+# room's lock), the room's head's next id (store/timeline.py; membership from the process's member view at the
+# head's membership number, store/rooms.py MemberViews), the activity entry, the message with its search terms
 # (store/search.py keeps them on the message), the poster's read marker, the commit. A word the process has
 # not seen in the vocabulary adds one insert into `words` (outside the transaction), and at most once a second
 # the vocabulary's generation is read (`find counters`): neither comes with words it knows, as here.
 POST = [
     ("findAndModify", "counters"),
-    ("find", "rooms"),
     ("findAndModify", "timelines"),
     ("insert", "activity"),
     ("insert", "messages"),
     ("update", "reads"),
     ("commitTransaction", None),
 ]
-# A page the process has read before: the room (membership), its head (newest id, changes), nothing else.
-GET = [("find", "rooms"), ("find", "timelines")]
+# A page the process has read before: the room's head (newest id, changes, membership number), nothing else.
+GET = [("find", "timelines")]
 
 
 def test_round_trips_of_a_post_and_of_a_page(counted):

@@ -274,18 +274,19 @@ def test_posts_racing_their_authors_leave_all_come_before_it(webs, room, db):
     from both processes while the author leaves: every stored one is before the leave in the timeline, and
     every one refused is refused as from a non-member."""
     ann, bob, roomid = room
-    left = threading.Event()
+    posting, left = threading.Event(), threading.Event()
 
     def post(web):
         answers = []
         while (not answers or answers[-1] == 201) and len(answers) < 300:
             answers.append(call(bob, web, "post", f"/v1/logs/{roomid}", {"m": "still here?"}, (201, 403))[0])
+            posting.set()
             if left.is_set() and answers[-1] == 201:
                 answers.append(call(bob, web, "post", f"/v1/logs/{roomid}", {"m": "after"}, (201, 403))[0])
         return answers
 
     def leave():
-        ann.say(webs[0], roomid, "go on")  # the posters are under way
+        assert posting.wait(20)  # the posters are under way
         call(bob, webs[1], "post", "/v1/room", {"userid": bob.user, "action": "leave", "roomid": roomid})
         left.set()
 
@@ -297,4 +298,30 @@ def test_posts_racing_their_authors_leave_all_come_before_it(webs, room, db):
         assert stored and max(stored) < gone
         bob.act(webs[0], "enter", roomid)
         db.messages.delete_many({"room": roomid, "u": bob.user})
+        posting.clear()
         left.clear()
+
+
+def test_member_views_follow_every_change_of_membership_on_the_other_process_at_once(webs, room):
+    """Each process keeps what it read of a member's room (store/rooms.py MemberViews) by the head's membership
+    number: a leave, an entering, a room made private through one process hold on the other at its very next
+    request, with no wait and no message between them."""
+    ann, bob, roomid = room
+    page, logs = f"/v1/logs/{roomid}", {"userid": bob.user, "roomid": roomid}
+
+    def seen(web) -> tuple[int, int]:
+        """(status of bob's page, status of bob's post) on that process."""
+        return (
+            call(bob, web, "get", page, statuses=(200, 400, 403))[0],
+            call(bob, web, "post", page, {"m": "hi"}, (201, 400, 403))[0],
+        )
+
+    assert [seen(web) for web in webs] == [(200, 201)] * 2  # both processes hold bob's view now
+    call(bob, webs[0], "post", "/v1/room", {**logs, "action": "leave"})
+    assert seen(webs[1]) == (403, 403)
+    call(bob, webs[0], "post", "/v1/room", {**logs, "action": "enter"})
+    assert seen(webs[1]) == (200, 201)
+    call(ann, webs[0], "patch", f"/v1/rooms/{roomid}", {"visibility": "private"})
+    assert seen(webs[1]) == (200, 201)
+    call(bob, webs[0], "post", "/v1/room", {**logs, "action": "leave"})
+    assert seen(webs[1]) == (400, 400)  # a private room one is not in does not exist
