@@ -52,7 +52,7 @@ def event_stream(store, settings, user: str, roomid: str, after, gone):
         if newest is None:  # left between the check and now
             fail(403, "you are not a member of this room")
         seq, last = newest
-        store.fanout.stands(roomid, last)
+        listener.stands(roomid, last)
         start = last if after is None else store.timeline.position_of(roomid, after, last)
         position = Position(store.timeline, roomid, start)
         yield start_sse(start_token(after, start, seq, last))

@@ -147,8 +147,6 @@ class UserStream:
             listener.add(roomid)
         # One read of the user's rooms: where each stands, who is in them, and what the `rooms` frame lists.
         now_in, people, docs = store.rooms.following(user)
-        for roomid, position in now_in.items():
-            store.fanout.stands(roomid, position)
         if resumed is None:
             rooms, at_feed, saved = now_in, store.feed.head(), None
             for roomid in rooms:
@@ -186,6 +184,7 @@ class UserStream:
             if roomid not in at.rooms:
                 yield from self.join(roomid, announce)
             else:
+                self._listener.stands(roomid, newest)  # read after listening: the check counts from here
                 yield from self.send(roomid, at.rooms[roomid].pages(newest))
         if feed:
             yield from self.send(FEED, at.feed.pages(store.feed.head()))
@@ -198,7 +197,7 @@ class UserStream:
         try:
             newest = self._store.rooms.position_for(self._user, roomid)
             if newest:
-                self._store.fanout.stands(roomid, newest[1])
+                self._listener.stands(roomid, newest[1])
         except (RoomGone, NotMember):
             newest = None
         found = self._store.rooms.joined(self._user, roomid) if newest else []

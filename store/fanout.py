@@ -58,6 +58,10 @@ class Listener:
     def discard(self, key: str) -> None:
         self._fanout.discard(self, key)
 
+    def stands(self, key: str, position: int) -> None:
+        """It read, after it began listening to `key`, that the key stands at `position` (see Fanout.stands)."""
+        self._fanout.stands(self, key, position)
+
     def close(self) -> None:
         for key in list(self.keys):
             self._fanout.discard(self, key)
@@ -122,12 +126,20 @@ class Fanout:
             if not listeners:
                 self._rooms.pop(key, None)
 
-    def stands(self, key: str, position: int) -> None:
-        """A listener of `key` read, after it began listening, that the key stands at `position`: everything up to
-        it is accounted for, and whatever comes later must come over the bus (the check's first look at a key
-        otherwise has to take the key as it stands, and would miss a publish lost just before)."""
+    def stands(self, listener: Listener, key: str, position: int) -> None:
+        """`listener` read, after it began listening to `key`, that the key stands at `position`: whatever comes
+        later must come over the bus (the check's first look at a key otherwise has to take the key as it stands,
+        and would miss a publish lost just before).
+
+        What was heard of a key speaks for every listener of it in the process: each has the events up to there,
+        or reads the gap below the next one. A read speaks only for its reader: another listener may lack a publish
+        lost at or below `position`, and raising what was heard would keep the check from ever telling it. So the
+        call counts only from the key's sole listener (not merely its first: one that came since may lack such a
+        publish). Listeners that come later lose nothing by it: each reads where the key stands after it begins
+        listening, past everything this read found. A key with several listeners before anything was heard of it
+        is taken as it stands at the check's first look."""
         with self._lock:
-            if key in self._rooms and position > self._heard.get(key, -1):
+            if self._rooms.get(key) == {listener} and position > self._heard.get(key, -1):
                 self._heard[key] = position
 
     def closed(self, listener: Listener) -> None:
