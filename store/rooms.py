@@ -44,44 +44,49 @@ def require_room(db, roomid: str, session=None, user: str | None = None) -> dict
 
 
 class MemberViews:
-    """What `member_view` reads of a room for a user, kept per process for the requests that need no more
-    (a page, a post, a stream's start, typing) and served only at the membership number it was read at.
+    """Whether a room is visible to a user and they are in it, kept per process for the requests that need no
+    more (a page, a post, a room stream's start, typing) and served only at the membership number it was read at.
 
-    Coherent across processes by construction. Every change to what a member view holds (the members, the
-    visibility, the owner; kind and pair never change) moves the room's membership number (`mev` on its head,
-    store/timeline.py) in the change's own transaction, and the head goes with the room. A caller reads the
-    head first and passes it; a view is kept with the number of the head read before it, so it holds that
-    state or a later one: a later one only when a change committed after that head read, i.e. concurrently
-    with the request, which may be ordered either way; and no head read after that change commits shows the
-    old number again. Inside a transaction (a post) the head's update comes first: a change after its
-    snapshot moves the same head, so the transaction conflicts and is retried with a fresh head.
+    Coherent across processes by construction. Every change to what a view holds (the members, the visibility) moves
+    the room's membership number (`mev` on its head, store/timeline.py) in the change's own transaction, and the
+    head goes with the room. A caller reads the head first and passes it; a view is kept with the number of the head
+    read before it, so it holds that state or a later one: a later one only when a change committed after that head
+    read, i.e. concurrently with the request, which may be ordered either way; and no head read after that change
+    commits shows the old number again. Inside a transaction (a post) the head's update comes first: a change after
+    its snapshot moves the same head, so the transaction conflicts and is retried with a fresh head.
     """
 
-    MAX = 10_000  # (room, user) views kept, least recently used dropped
+    MAX = 50_000  # (room, user) pairs kept (about 300 bytes each), least recently used dropped
 
     def __init__(self, db):
         self._db = db
         self._lock = threading.Lock()
-        self._kept: OrderedDict[tuple[str, str], tuple[int, dict]] = OrderedDict()
+        self._kept: OrderedDict[tuple[str, str], tuple[int, str, bool]] = OrderedDict()  # number, visibility, in
 
     def of(self, user: str, roomid: str, head: dict, session=None) -> dict | None:
-        """The room's member view for `user` as of `head` (just read or updated by the caller); None if it is gone."""
+        """{"visibility", "members": [user] when a member} of the room as of `head` (just read or updated by the
+        caller), as `member_view` reads it; None if the room is gone."""
         key, number = (roomid, user), head.get("mev")  # a head from before membership numbers: never kept
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None and kept[0] == number:
                 self._kept.move_to_end(key)
-                return kept[1]
-        doc = self._db.rooms.find_one({"_id": roomid}, member_view(user), session=session)
+                return self._view(roomid, user, kept[1], kept[2])
+        view = {"visibility": 1, "members": {"$elemMatch": {"$eq": user}}}
+        doc = self._db.rooms.find_one({"_id": roomid}, view, session=session)
         if doc is not None and number is not None:
             with self._lock:
                 kept = self._kept.get(key)
                 if kept is None or kept[0] <= number:
-                    self._kept[key] = (number, doc)
+                    self._kept[key] = (number, doc.get("visibility", "public"), "members" in doc)
                     self._kept.move_to_end(key)
                     while len(self._kept) > self.MAX:
                         self._kept.popitem(last=False)
         return doc
+
+    @staticmethod
+    def _view(roomid: str, user: str, visibility: str, member: bool) -> dict:
+        return {"_id": roomid, "visibility": visibility, **({"members": [user]} if member else {})}
 
 
 def pair_key(first: str, second: str) -> str:
@@ -138,7 +143,6 @@ class Rooms:
         for doc in self._db.rooms.find({"owner": {"$exists": False}}, {"members": 1}):
             owner = doc["members"][0] if doc.get("members") else None
             self._db.rooms.update_one({"_id": doc["_id"], "owner": {"$exists": False}}, {"$set": {"owner": owner}})
-            self._db.timelines.update_one({"_id": doc["_id"]}, {"$inc": {"mev": 1}})  # member views hold the owner
 
     def create(self, user: str, name: str, visibility: str = "public") -> str:
         """Create a room with the user as its only member and owner; return its id."""
