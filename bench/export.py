@@ -42,7 +42,7 @@ def fill(store: Store, user: str, roomid: str, count: int) -> None:
                 for i in ids
             ]
         )
-    store.db.rooms.update_one({"_id": roomid}, {"$set": {"seq": count, "ev": count + 1}})
+    store.db.timelines.update_one({"_id": roomid}, {"$set": {"seq": count, "ev": count + 1}})
 
 
 def measure(store: Store, user: str) -> tuple[int, int, float]:

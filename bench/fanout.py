@@ -33,6 +33,9 @@ USERS = 50
 STREAMS_PER_USER = 40  # USERS * STREAMS_PER_USER >= the largest run
 
 
+CONNECTING: list[float] = []  # seconds each connection took to make (the reading loop waits meanwhile)
+
+
 class Listener:
     """One raw SSE connection: bytes in, message ids and receipt times out."""
 
@@ -42,17 +45,20 @@ class Listener:
         self.resume = resume  # when the server ends the stream, come back with Last-Event-ID as a browser does
         self.last_id: str | None = None
         self.resumes = 0
+        self.connected: list[float] = []  # when each connection (the first, then each resume) was made
         self.ready = False  # the block that shows the stream is set up arrived (a room's: `retry:`)
         self._ready_after = ready_after
         self.received: list[tuple[str | None, int, str, float]] = []  # (roomid on a user stream, id, text, receipt)
         self.connect()
 
     def connect(self) -> None:
+        self.connected.append(time.monotonic())
         self.sock = socket.create_connection(("127.0.0.1", self._port))
         # HTTP/1.0: the server streams the body as is (no chunking) and closes at the end.
         resume = f"Last-Event-ID: {self.last_id}\r\n" if self.last_id else ""
         self.sock.sendall(f"{self._request}{resume}\r\n".encode())
         self.sock.setblocking(False)
+        CONNECTING.append(time.monotonic() - self.connected[-1])
         self.buffer = b""
         self.status = None
 

@@ -42,7 +42,7 @@ def fill(db, roomid: str, count: int) -> None:
     t, changes = datetime.now(UTC), itertools.count(1)
     for start in range(1, count + 1, 5000):
         db.messages.insert_many([message(roomid, i, t, changes) for i in range(start, min(count, start + 4999) + 1)])
-    db.rooms.update_one({"_id": roomid}, {"$set": {"seq": count, "ev": count + 1, "changed": next(changes) - 1}})
+    db.timelines.update_one({"_id": roomid}, {"$set": {"seq": count, "ev": count + 1, "changed": next(changes) - 1}})
 
 
 def timed(client, urls, runs: int) -> tuple[float, float]:

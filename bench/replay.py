@@ -54,7 +54,7 @@ def fill(db, roomid: str, events: int) -> None:
         db.messages.insert_many(messages[chunk : chunk + 5000])
     for chunk in range(0, len(others), 5000):
         db.events.insert_many(others[chunk : chunk + 5000])
-    db.rooms.update_one({"_id": roomid}, {"$set": {"seq": seq, "ev": events + 1}})
+    db.timelines.update_one({"_id": roomid}, {"$set": {"seq": seq, "ev": events + 1}})
 
 
 def consume(store, roomid: str, last: int) -> tuple[int, int]:

@@ -29,8 +29,6 @@ def room(i: int, t: datetime, members: list[str], visibility: str, kind: str) ->
         "name": f"room {i}",
         "members": members,
         "n": len(members),
-        "seq": 0,
-        "ev": len(members),
         "created": t,
         "active": t - timedelta(seconds=i),
         "visibility": visibility,
@@ -50,7 +48,18 @@ def add_hidden(db, start: int, count: int) -> None:
     for i in range(start, start + count):
         a, b = f"u{i}a@example.com", f"u{i}b@example.com"
         docs.append(room(i, t, [a, b], "private", "dm" if i % 2 else "room"))
+    insert(db, docs)
+
+
+def insert(db, docs: list[dict]) -> None:
+    """Room documents and their heads (store/timeline.py: the head holds `active`)."""
+    heads = [
+        {"_id": d["_id"], "seq": 0, "ev": d["n"], "changed": 0, "mev": 1, "active": d.pop("active")}
+        | {"visibility": d["visibility"]}
+        for d in docs
+    ]
     db.rooms.insert_many(docs)
+    db.timelines.insert_many(heads)
 
 
 def timed(client, url: str, runs: int) -> tuple[float, float]:
@@ -74,11 +83,13 @@ def main() -> None:
         app = create_app(Settings(mongodb_uri=mongo.uri("bench_rooms"), data_dir=Path("/tmp/chat-bench")))
         store = app.config["chat.store"]
         store.db.rooms.delete_many({})
+        store.db.timelines.delete_many({})
         client = webtest.TestApp(app)
         client.post_json("/auth/register", {"username": USER, "password": "long enough"}, status=201)
         t = datetime.now(UTC)
-        store.db.rooms.insert_many(
-            [room(i, t, [USER] if i % 2 else ["other@example.com"], "public", "room") for i in range(PUBLIC_ROOMS)]
+        insert(
+            store.db,
+            [room(i, t, [USER] if i % 2 else ["other@example.com"], "public", "room") for i in range(PUBLIC_ROOMS)],
         )
         store.db.counters.update_one({"_id": "rooms-epoch"}, {"$min": {"t": t - timedelta(days=1)}}, upsert=True)
         url = f"/v1/room/{USER}"

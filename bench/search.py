@@ -55,7 +55,7 @@ def fill(uri: str, count: int, rooms: list[str]) -> None:
     db.words.insert_many([{"w": w} for w in WORDS + [RARE]])
     db.counters.update_one({"_id": "activity"}, {"$set": {"n": count}}, upsert=True)
     for room in rooms:
-        db.rooms.update_one({"_id": room}, {"$set": {"seq": seq[room]}})
+        db.timelines.update_one({"_id": room}, {"$set": {"seq": seq[room]}})
     client.close()
 
 

@@ -46,7 +46,7 @@ def fill(db, roomids: list[str], size: int) -> None:
     at = lambda i: start + timedelta(seconds=i)  # noqa: E731 - message i of a room was posted i seconds in
     t = at(size)
     for roomid in roomids:
-        have = db.rooms.find_one({"_id": roomid})["seq"]
+        have = db.timelines.find_one({"_id": roomid})["seq"]
         docs = [
             {"room": roomid, "id": i, "ev": 10 + i, "u": WRITER, "m": f"message {i}", "t": at(i)}
             | ({"mentions": [READER]} if i % 50 == 0 else {})
@@ -57,7 +57,7 @@ def fill(db, roomids: list[str], size: int) -> None:
             mentions = [{"u": READER, "room": roomid, "id": d["id"], "t": d["t"]} for d in docs if "mentions" in d]
             if mentions:
                 db.mentions.insert_many(mentions)
-        db.rooms.update_one({"_id": roomid}, {"$set": {"seq": size, "ev": 10 + size, "posted": t}})
+        db.timelines.update_one({"_id": roomid}, {"$set": {"seq": size, "ev": 10 + size, "posted": t}})
         db.reads.update_one(
             {"_id": f"{roomid}|{READER}"},
             {"$set": {"room": roomid, "u": READER, "id": size - 5, "t": at(size - 5)}},

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import requests
 
-from bench.fanout import Listener, percentile, read_all, rss_mib, start_web
+from bench.fanout import CONNECTING, Listener, percentile, read_all, rss_mib, start_web
 from chat import raise_open_files_limit
 from scripts.servers import Mongo, Redis
 from store import Store
@@ -120,6 +120,7 @@ def run(
     """`listening` users open their stream (spread over the processes, in batches over at least `spread` seconds);
     `messages` posted over the rooms; with `profile` (a path), the first process is sampled while they are."""
     streams, opening = {}, time.monotonic()
+    CONNECTING.clear()
     for first in range(0, listening, OPEN_BATCH):  # pages open over time, not all in one instant
         batch = emails[first : min(first + OPEN_BATCH, listening)]
         # Set up once its start frames are in (the last is `invitations`): opening work does not overlap the run.
@@ -176,7 +177,7 @@ def run(
     client_cpu = (time.process_time() - client_before) / elapsed * 100
     read_all(list(streams.values()), lambda: False, 1.0)  # anything extra (a duplicate) would arrive now
     resumes = sum(stream.resumes for stream in streams.values()) - resumed_before  # streams the server ended
-    latencies, lost, duplicated, deliveries, short = [], 0, 0, 0, []
+    latencies, lost, duplicated, deliveries, short, gaps = [], 0, 0, 0, [], []
     for email, stream in streams.items():
         wanted = {text for text, (roomid, _) in sent.items() if email in members[roomid]}
         texts = [text for _, _, text, _ in stream.received if text in sent]
@@ -187,10 +188,20 @@ def run(
         if wanted - set(texts):  # what became of a stream that lost some: for the report on stderr
             last = max((at for _, _, _, at in stream.received), default=wall) - wall
             short.append((round(last), stream.status or 0, stream.resumes, stream.sock.fileno() >= 0))
+            # When the lost ones were posted, against the stream's (re)connections (seconds into the run).
+            missing = sorted(sent[text][1] - wall for text in wanted - set(texts))
+            gaps.append((missing[0], missing[-1], len(missing), [round(c - wall, 1) for c in stream.connected]))
         stream.sock.close()
+    if CONNECTING:
+        made = sorted(CONNECTING)
+        print(f"connections made: {len(made)}, {sum(made):.1f} s in all, slowest {made[-5:]}", file=sys.stderr)
     if short:
         print(f"{len(short)} streams lost some; (last receipt s into the run, status, resumes, open):", file=sys.stderr)
         print(sorted(short)[:: max(1, len(short) // 20)], file=sys.stderr)
+        heading = "(first lost posted at, last lost posted at, how many, connections made at), s into the run:"
+        print(heading, file=sys.stderr)
+        for gap in sorted(gaps)[:: max(1, len(gaps) // 20)]:
+            print(f"  {gap[0]:.1f} {gap[1]:.1f} {gap[2]} {gap[3]}", file=sys.stderr)
     return {
         "listening": len(streams),
         "processes": len(ports),

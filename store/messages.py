@@ -4,7 +4,6 @@ import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import pymongo
 
@@ -124,7 +123,6 @@ class MessageCache:
 REPLY_SNIPPET = 200  # characters of the replied-to message a reply shows
 USERS_SHOWN = 10  # users a reaction names (the first, in reaction order); `count` counts them all
 REACTIONS_MAX = 20  # distinct reactions per message
-LISTED_EVERY = timedelta(minutes=1)  # how often posts bring a room's `active` (the public list's order) up to date
 CATCH_UP_MAX = 256  # changed messages re-read to bring a cached room up to date; past that it is dropped
 STORED = {
     "_id": 0,
@@ -264,11 +262,6 @@ class Messages:
                 raise RoomGone(roomid)
             if bot is None and user not in room.get("members", ()):
                 raise NotMember(roomid) if room.get("visibility", "public") == "public" else RoomGone(roomid)
-            if head.get("listed") is None or head["listed"] < t - LISTED_EVERY:
-                # The public rooms list orders by `active`; the room document is rewritten for it once a minute,
-                # not per post (see store/timeline.py). `joined` orders by the head's `posted`, exact.
-                self._db.rooms.update_one({"_id": roomid}, {"$set": {"active": t}}, session=session)
-                self._db.timelines.update_one({"_id": roomid}, {"$set": {"listed": t}}, session=session)
             if reply_to is not None and not 1 <= reply_to < head["seq"]:
                 raise BadReply(reply_to)  # ids are dense and never reused: below seq means it exists
             entry = self._activity.record(user, "message", text, session=session, t=t, nudge=False, entry_id=entry_id)

@@ -20,7 +20,7 @@ from store.errors import Conflict, Forbidden, NotFound, NotMember, RoomGone
 from store.feed import Feed
 from store.timeline import HEAD, Event, Timeline, head_of, heads_of
 
-ROOM_FIELDS = {"name": 1, "n": 1, "created": 1, "active": 1, "visibility": 1, "kind": 1, "owner": 1, "pair": 1}
+ROOM_FIELDS = {"name": 1, "n": 1, "created": 1, "visibility": 1, "kind": 1, "owner": 1, "pair": 1}
 JOINED = {**ROOM_FIELDS, "dels": 1, "ndel": 1}  # what `joined` lists a room by, with its head (store/timeline.py)
 PUBLIC = {"visibility": "public"}
 
@@ -131,13 +131,16 @@ class Rooms:
 
     def migrate(self) -> None:
         """Give rooms made before visibility, kinds, owners and heads their defaults (idempotent)."""
-        for doc in self._db.rooms.find({"ev": {"$exists": True}}, HEAD):  # counters move to the room's head
+        moved = [field for field in HEAD if field != "visibility"]  # the room keeps its visibility too
+        for doc in self._db.rooms.find({"ev": {"$exists": True}}, {**HEAD, "created": 1}):
             head = {"seq": doc.get("seq", 0), "ev": doc["ev"], "changed": doc.get("changed", 0), "mev": doc["ev"]}
+            head["visibility"] = doc.get("visibility", "public")
+            head["active"] = doc.get("active") or doc.get("created") or now()
             for field in ("posted", "push"):  # a room without `push` is from before it: always push (note_push)
                 if field in doc:
                     head[field] = doc[field]
             self._db.timelines.update_one({"_id": doc["_id"]}, {"$setOnInsert": head}, upsert=True)
-            self._db.rooms.update_one({"_id": doc["_id"]}, {"$unset": dict.fromkeys(HEAD, "")})
+            self._db.rooms.update_one({"_id": doc["_id"]}, {"$unset": dict.fromkeys(moved, "")})
         self._db.rooms.update_many({"visibility": {"$exists": False}}, {"$set": {"visibility": "public"}})
         self._db.rooms.update_many({"kind": {"$exists": False}}, {"$set": {"kind": "room"}})
         for doc in self._db.rooms.find({"owner": {"$exists": False}}, {"members": 1}):
@@ -158,7 +161,6 @@ class Rooms:
                 "members": [user],
                 "n": 1,
                 "created": t,
-                "active": t,
                 "visibility": visibility,
                 "kind": kind,
                 "owner": user,
@@ -166,14 +168,14 @@ class Rooms:
             if pair is not None:
                 room["pair"], room["pairkey"] = pair, pair_key(*pair)
             self._db.rooms.insert_one(room, session=session)
-            head = self._timeline.open(session, roomid)
+            head = self._timeline.open(session, roomid, t, visibility)
             listed = public_room(room)
             self._activity.record(user, "create", roomid, session=session, t=t)
             events = [self._timeline.record(session, roomid, head, "enter", user, t)]
             for other in members[1:]:
                 joined = {"$push": {"members": other}, "$inc": {"n": 1}}
                 self._db.rooms.update_one({"_id": roomid}, joined, session=session)
-                head = self._timeline.advance(session, roomid, membership=True)
+                head = self._timeline.advance(session, roomid, membership=t)
                 events.append(self._timeline.record(session, roomid, head, "enter", other, t))
             return events, (self._feed.record(session, "room", listed) if visibility == "public" else None)
 
@@ -229,10 +231,10 @@ class Rooms:
                 self._db.invites.delete_one({"_id": invite_id(roomid, user)}, session=session)
             self._db.rooms.update_one(
                 {"_id": roomid, "members": {"$ne": user}},
-                {"$push": {"members": user}, "$inc": {"n": 1}, "$set": {"active": t}},
+                {"$push": {"members": user}, "$inc": {"n": 1}},
                 session=session,
             )
-            head = self._timeline.advance(session, roomid, membership=True)
+            head = self._timeline.advance(session, roomid, membership=t)
             self._activity.record(user, "enter", roomid, session=session, t=t)
             # What came before is not news: the marker starts at the newest message.
             self._attention.move(session, roomid, user, head["seq"], head.get("posted") or t)
@@ -277,7 +279,7 @@ class Rooms:
             # Either others stay (pull), or the user is the last member (delete): exactly one can match.
             left = self._db.rooms.find_one_and_update(
                 {"_id": roomid, "members": user, "n": {"$gt": 1}, **guard},
-                {"$pull": {"members": user}, "$inc": {"n": -1}, "$set": {"active": t}},
+                {"$pull": {"members": user}, "$inc": {"n": -1}},
                 projection={"members": 1, "owner": 1},
                 return_document=ReturnDocument.AFTER,
                 session=session,
@@ -289,7 +291,7 @@ class Rooms:
                     data["owner"] = left["members"][0]
                 self._activity.record(user, "leave", roomid, session=session, t=t)
                 self._attention.forget(session, roomid, user)
-                head = self._timeline.advance(session, roomid, membership=True)
+                head = self._timeline.advance(session, roomid, membership=t)
                 return self._timeline.record(session, roomid, head, kind, actor, t, data)
             deleted = kind == "leave" and self._db.rooms.find_one_and_delete(
                 {"_id": roomid, "members": user, "n": 1}, projection={"visibility": 1}, session=session
@@ -365,7 +367,7 @@ class Rooms:
         def work(session):
             changed = self._db.rooms.find_one_and_update(
                 {"_id": roomid, **guard},
-                {"$set": {**changes, "active": t}},
+                {"$set": changes},
                 projection=ROOM_FIELDS,
                 return_document=ReturnDocument.AFTER,
                 session=session,
@@ -375,7 +377,8 @@ class Rooms:
                 if not admin and now_room.get("owner") != actor:
                     raise Forbidden(roomid)  # ownership went elsewhere meanwhile
                 raise NotFound(changes.get("owner"))  # the new owner is not a member
-            head = self._timeline.advance(session, roomid, membership=True)  # visibility or owner may have changed
+            # Visibility or owner may have changed: a membership number (member views hold the visibility).
+            head = self._timeline.advance(session, roomid, membership=t, visibility=changes.get("visibility"))
             event = self._timeline.record(session, roomid, head, "updated", actor, t, changes)
             # People outside the room see the public list change: the room shows, is renamed, or leaves it.
             listed, shown = None, changed.get("visibility", "public") == "public"
@@ -431,7 +434,7 @@ class Rooms:
         if docs is None:
             query = {"members": user} if roomid is None else {"_id": roomid, "members": user}
             docs = self._headed(list(self._db.rooms.find(query, JOINED)))
-        docs = sorted(docs, key=lambda d: max(d["active"], d.get("posted") or d["active"]), reverse=True)
+        docs = sorted(docs, key=lambda d: d["active"], reverse=True)
         others = {self._other(d, user) for d in docs if d.get("kind") == "dm"}
         names = self._names(others) if others and self._names else {}
         counts = self._attention.counts(user, docs)
@@ -478,19 +481,22 @@ class Rooms:
     def recent(self, limit: int) -> list[dict]:
         """At most `limit` public rooms, most recently active first.
 
-        Reads time slices of the `(visibility, active)` index going back, each four times wider than the
-        last, until it has `limit` rooms or reaches the first room ever created: no sort over all rooms,
-        and private rooms and direct messages are never read.
+        Reads time slices of the heads' `(visibility, active)` index going back, each four times wider than
+        the last, until it has `limit` rooms or reaches the first room ever created, then those rooms (by id,
+        50 a read): no sort over all rooms, and private rooms and direct messages are never read.
         """
         t = now()
         epoch = self._db.counters.find_one({"_id": "rooms-epoch"}) or {"t": t}
-        docs, newest, width = [], t + timedelta(days=1), timedelta(hours=1)
-        while len(docs) < limit and newest >= epoch["t"]:
+        heads, newest, width = [], t + timedelta(days=1), timedelta(hours=1)
+        while len(heads) < limit and newest >= epoch["t"]:
             oldest = t - width
-            docs += self._db.rooms.find({**PUBLIC, "active": {"$gte": oldest, "$lt": newest}}, ROOM_FIELDS)
+            heads += self._db.timelines.find({**PUBLIC, "active": {"$gte": oldest, "$lt": newest}}, {"active": 1})
             newest, width = oldest, width * 4
-        docs.sort(key=lambda d: d["active"], reverse=True)
-        return [public_room(d) for d in docs[:limit]]
+        order = [head["_id"] for head in sorted(heads, key=lambda head: head["active"], reverse=True)[:limit]]
+        found = {}
+        for i in range(0, len(order), 50):  # `$in` grows worse than linearly on SecantusDB
+            found.update({d["_id"]: d for d in self._db.rooms.find({"_id": {"$in": order[i : i + 50]}}, ROOM_FIELDS)})
+        return [public_room(found[roomid]) for roomid in order if roomid in found]
 
 
 def invite_id(roomid: str, user: str) -> str:

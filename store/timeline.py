@@ -1,18 +1,18 @@
 """A room's timeline: every change to a room is an event at the room's next position, in one order.
 
-A room's counters live in their own small document, its head in `timelines` (by room id): positions
-(`ev`) beside message numbers (`seq`), changes to stored messages (`changed`), the newest message's time
-(`posted`), changes to who is in the room and how it is seen (`mev`, for store/rooms.py MemberViews), and
-whether a member may have a push subscription (`push`). Apart from the room document, because a post moves
-them: SecantusDB rewrites every index entry of a document it updates, and the room's `members` index holds
-one entry per member (a post into a 500-member room cost the database 22 ms, 3 ms with the head apart:
-bench/room_update.py). The transaction that makes a change takes the next position from the head and checks
-the change is allowed, so positions commit in order and are dense; anything that would make the change
-disallowed (a leave, a deletion) also moves or removes the head, so the two conflict and one of them is
-retried. A message carries its position; every other event is a document in `events`. Both are kept as
-long as the room exists, so a resume point never expires. A resume point names a position: `<message id>`
-for a message event (the seed's SSE id), `<message id>.<position>` for any other event and for the start of
-a stream.
+A room's counters live in their own small document, its head in `timelines` (by room id): positions (`ev`)
+beside message numbers (`seq`), changes to stored messages (`changed`), the newest message's time (`posted`),
+the newest change's (`active`) with the room's `visibility` beside it (the public rooms list reads the
+`(visibility, active)` index here), changes to who is in the room and how it is seen (`mev`, for store/rooms.py
+MemberViews), and whether a member may have a push subscription (`push`). Apart from the room document, because
+a post moves them: SecantusDB rewrites every index entry of a document it updates, and the room's `members`
+index holds one entry per member (a post into a 500-member room cost the database 22 ms, 3 ms with the head
+apart: bench/room_update.py). The transaction that makes a change takes the next position from the head and
+checks the change is allowed, so positions commit in order and are dense; anything that would make the change
+disallowed (a leave, a deletion) also moves or removes the head, so the two conflict and one of them is retried.
+A message carries its position; every other event is a document in `events`. Both are kept as long as the room
+exists, so a resume point never expires. A resume point names a position: `<message id>` for a message event
+(the seed's SSE id), `<message id>.<position>` for any other event and for the start of a stream.
 """
 
 import re
@@ -52,7 +52,7 @@ def parse_token(text: str) -> tuple[int, int | None] | None:
     return int(match.group(1)), (int(match.group(2)) if match.group(2) is not None else None)
 
 
-HEAD = {"seq": 1, "ev": 1, "changed": 1, "posted": 1, "listed": 1, "mev": 1, "push": 1}
+HEAD = {"seq": 1, "ev": 1, "changed": 1, "posted": 1, "active": 1, "visibility": 1, "mev": 1, "push": 1}
 
 
 def head_of(db, roomid: str, session=None) -> dict | None:
@@ -76,23 +76,30 @@ class Timeline:
         self._db = db
         self._render = render_messages  # (roomid, message documents) -> the messages as the API shows them now
 
-    def open(self, session, roomid: str) -> dict:
-        """A new room's head, inside its creation: no message yet, and position 1 for its creator's entering."""
-        head = {"_id": roomid, "seq": 0, "ev": 1, "changed": 0, "mev": 1, "push": False}
+    def open(self, session, roomid: str, t, visibility: str) -> dict:
+        """A new room's head, inside its creation at `t`: no message yet, position 1 for its creator's entering."""
+        head = {"_id": roomid, "seq": 0, "ev": 1, "changed": 0, "active": t, "visibility": visibility, "mev": 1}
+        head["push"] = False
         self._db.timelines.insert_one(head, session=session)
         return head
 
     def advance(
-        self, session, roomid: str, posted=None, changed: bool = False, membership: bool = False
+        self, session, roomid: str, posted=None, changed: bool = False, membership=None, visibility=None
     ) -> dict | None:
-        """Take the room's next position (and its next message id when a message is `posted` at that time, its
-        next change number when a stored message `changed`, its next membership number when its `membership`,
-        visibility or owner changed) inside the change's transaction; the head after, or None when the room
-        is gone."""
+        """Take the room's next position inside the change's transaction; the head after, or None when the room
+        is gone. With `posted` (a message's time) also its next message id, and the room was active then; with
+        `changed` its next change number (a stored message changed); with `membership` (the time) its next
+        membership number (who is in it, or how it is seen, changed then), and its `visibility` if given."""
         inc = {"ev": 1, **({"seq": 1} if posted is not None else {}), **({"changed": 1} if changed else {})}
-        if membership:
+        moved = {}
+        if posted is not None:
+            moved.update(posted=posted, active=posted)
+        if membership is not None:
             inc["mev"] = 1
-        update = {"$inc": inc, **({"$set": {"posted": posted}} if posted is not None else {})}
+            moved["active"] = membership
+        if visibility is not None:
+            moved["visibility"] = visibility
+        update = {"$inc": inc, **({"$set": moved} if moved else {})}
         return self._db.timelines.find_one_and_update(
             {"_id": roomid}, update, projection=HEAD, return_document=ReturnDocument.AFTER, session=session
         )

@@ -198,8 +198,8 @@ def test_a_userid_with_control_characters_is_400_not_404(new_user, userid):
 
 
 def test_rooms_stored_with_their_counters_get_a_head_at_start(make_app, settings, new_user):
-    """Rooms from before heads (store/timeline.py) kept `seq`, `ev`, `changed`, `posted` and `push` on the room
-    document: the next start moves them to the room's head, once, and the room goes on where it was."""
+    """Rooms from before heads (store/timeline.py) kept `seq`, `ev`, `changed`, `posted`, `active` and `push` on the
+    room document: the next start moves them to the room's head, once, and the room goes on where it was."""
     ann = new_user()
     roomid = create(ann, "old")
     for text in ("one", "two"):
@@ -207,19 +207,22 @@ def test_rooms_stored_with_their_counters_get_a_head_at_start(make_app, settings
     db = ann.app.config["chat.store"].db
     head = db.timelines.find_one_and_delete({"_id": roomid})
     fields = ("seq", "ev", "changed", "posted", "push")
-    db.rooms.update_one({"_id": roomid}, {"$set": {k: head[k] for k in fields}})
+    db.rooms.update_one({"_id": roomid}, {"$set": {**{k: head[k] for k in fields}, "active": head["active"]}})
     for _ in range(2):  # two processes starting: the second finds nothing to move
         restarted = webtest.TestApp(make_app(settings))
     restarted.post_json("/auth/login", {"username": ann.user, "password": PASSWORD}, status=200)
-    assert {k: v for k, v in db.timelines.find_one({"_id": roomid}).items() if k != "posted"} == {
+    assert db.timelines.find_one({"_id": roomid}) == {
         "_id": roomid,
         "seq": 2,
         "ev": head["ev"],
         "changed": head["changed"],
+        "posted": head["posted"],
+        "active": head["posted"],
+        "visibility": "public",
         "mev": head["ev"],  # a membership number past any a process may hold a member view at
         "push": False,
     }
-    assert not set(fields) & db.rooms.find_one({"_id": roomid}).keys()
+    assert not {*fields, "active"} & db.rooms.find_one({"_id": roomid}).keys()
     assert restarted.post_json(f"/v1/logs/{roomid}", {"m": "three"}, status=201).json["id"] == 3
     assert [m["m"] for m in restarted.get(f"/v1/logs/{roomid}").json["logs"]] == ["one", "two", "three"]
     assert db.messages.find_one({"room": roomid, "id": 3})["ev"] == head["ev"] + 1

@@ -128,7 +128,8 @@ def test_round_trips_of_a_user_stream_start(counted):
     for _ in range(3):
         create(ann)
     first = commands.during(lambda: started(app, ANN))
-    listed = [("find", "counters"), ("find", "rooms")]  # Rooms.recent: the first room's time, one slice
+    listed = [("find", "counters"), ("find", "timelines"), ("find", "rooms")]  # Rooms.recent: the first room's
+    # time, one slice of the heads by activity, then those rooms
     opening = [
         ("find", "rooms"),
         ("find", "timelines"),  # their heads
