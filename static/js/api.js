@@ -20,7 +20,14 @@ export async function api(method, path, body) {
   }
   const res = await fetch(path, options);
   const isJson = (res.headers.get("Content-Type") || "").startsWith("application/json");
-  const data = isJson ? await res.json().catch(() => null) : null;
+  let data = null;
+  if (isJson) {
+    try {
+      data = await res.json();
+    } catch (error) {
+      if (res.ok) throw error; // an answer cut short (the network dropped): a failure to reach the server
+    }
+  }
   const answer = { status: res.status, ok: res.ok, data, retryAfter: Number(res.headers.get("Retry-After")) || 1 };
   if (res.status === 401 && !path.startsWith("/auth/")) sessionEnded();
   return answer;
